@@ -1,0 +1,147 @@
+#include "autodiff/gradients.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/op_registry.h"
+#include "ops/ops.h"
+
+namespace horn::autodiff {
+namespace {
+
+// Node ids are creation order, and a node is created after its inputs, so decreasing id
+// is a reverse topological order.
+std::vector<bool> reachable_from(const Graph& g, const std::vector<Output>& xs) {
+  std::vector<bool> seen(g.num_nodes(), false);
+  for (const Output& x : xs) seen[x.node->id] = true;
+  for (int id = 0; id < g.num_nodes(); ++id) {
+    if (seen[id]) continue;
+    for (const Output& in : g.node(id)->inputs)
+      if (seen[in.node->id]) { seen[id] = true; break; }
+  }
+  return seen;
+}
+
+std::vector<bool> reaches(const Graph& g, const std::vector<Output>& ys) {
+  std::vector<bool> seen(g.num_nodes(), false);
+  for (const Output& y : ys) seen[y.node->id] = true;
+  for (int id = g.num_nodes() - 1; id >= 0; --id)
+    if (seen[id])
+      for (const Output& in : g.node(id)->inputs) seen[in.node->id] = true;
+  return seen;
+}
+
+// "loss <- dense/Softmax <- dense/MyOp <- dense/MatMul <- x" for a missing-rule error.
+std::string describe_path(const Graph& g, const Node* through, const std::vector<Output>& ys,
+                          const std::vector<Output>& xs, const std::vector<bool>& on_path) {
+  auto is_x = [&](const Node* n) {
+    return std::any_of(xs.begin(), xs.end(), [&](const Output& x) { return x.node == n; });
+  };
+  std::vector<const Node*> down{through};  // from `through` towards an x, through inputs
+  while (!is_x(down.back())) {
+    const Node* next = nullptr;
+    for (const Output& in : down.back()->inputs)
+      if (on_path[in.node->id]) { next = in.node; break; }
+    if (!next) break;
+    down.push_back(next);
+  }
+  std::vector<const Node*> up;  // from `through` towards a y, through consumers
+  const Node* cur = through;
+  while (std::none_of(ys.begin(), ys.end(), [&](const Output& y) { return y.node == cur; })) {
+    const Node* next = nullptr;
+    for (int id = cur->id + 1; id < g.num_nodes() && !next; ++id)
+      if (on_path[id])
+        for (const Output& in : g.node(id)->inputs)
+          if (in.node == cur) { next = g.node(id); break; }
+    if (!next) break;
+    up.push_back(next);
+    cur = next;
+  }
+  std::string s;
+  for (auto it = up.rbegin(); it != up.rend(); ++it) s += (*it)->name + " <- ";
+  for (size_t i = 0; i < down.size(); ++i) s += (i ? " <- " : "") + down[i]->name;
+  return s;
+}
+
+// Brings a gradient computed for a broadcast result back to the input's shape.
+Output match_input_shape(Output grad, Output input, const Node& node) {
+  if (grad.shape() == input.shape() && input.shape().is_fully_known()) return grad;
+  if (!node.op->has(kBroadcasting) && grad.shape() == input.shape()) return grad;
+  return ops::ReduceToShapeLike(grad, input);
+}
+
+}  // namespace
+
+std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<Output>& xs,
+                              const std::vector<Output>& grad_ys, GradientOptions options) {
+  if (ys.empty()) fail("gradients: no ys given");
+  if (!grad_ys.empty() && grad_ys.size() != ys.size())
+    fail("gradients: ", ys.size(), " ys but ", grad_ys.size(), " grad_ys");
+  Graph& g = ys[0].graph();
+  for (const Output& o : ys)
+    if (!o.valid() || &o.graph() != &g) fail("gradients: every y must be a valid output of one graph");
+  for (const Output& o : xs)
+    if (!o.valid() || &o.graph() != &g) fail("gradients: every x must be a valid output of the ys' graph");
+
+  const std::vector<bool> from_x = reachable_from(g, xs), to_y = reaches(g, ys);
+  std::vector<bool> on_path(g.num_nodes());
+  for (int id = 0; id < g.num_nodes(); ++id) on_path[id] = from_x[id] && to_y[id];
+
+  // Gradient contributions per (node id, output index), in the order they arrive.
+  std::map<std::pair<int, int>, std::vector<Output>> pending;
+  Graph::NameScope scope(g, "gradients");
+  for (size_t i = 0; i < ys.size(); ++i) {
+    const Output& y = ys[i];
+    if (!on_path[y.node->id] || !is_floating(y.dtype())) continue;
+    Output gy = grad_ys.empty() ? ops::OnesLike(y) : grad_ys[i];
+    if (gy.dtype() != y.dtype() || !gy.shape().is_compatible_with(y.shape()))
+      fail("gradients: grad_ys[", i, "] is ", dtype_name(gy.dtype()), gy.shape(), " but y '", y.name(),
+           "' is ", dtype_name(y.dtype()), y.shape());
+    pending[{y.node->id, y.index}].push_back(gy);
+  }
+
+  auto total = [&](int id, int index) -> Output {
+    auto it = pending.find({id, index});
+    if (it == pending.end() || it->second.empty()) return Output{};
+    if (it->second.size() > 1) it->second = {ops::AddN(it->second)};
+    return it->second[0];
+  };
+
+  const int last = g.num_nodes() - 1;  // nodes created below are gradients, not visited
+  for (int id = last; id >= 0; --id) {
+    if (!on_path[id]) continue;
+    Node* node = g.node(id);
+    if (node->inputs.empty()) continue;
+    std::vector<Output> out_grads(node->num_outputs());
+    bool any = false;
+    for (int o = 0; o < node->num_outputs(); ++o) any |= (out_grads[o] = total(id, o)).valid();
+    if (!any || !node->op->differentiable) continue;
+    if (!node->op->gradient)
+      fail("gradients: op ", node->op_name(), " (node '", node->name, "') has no gradient rule, ",
+           "but the gradient flows through it on the path ", describe_path(g, node, ys, xs, on_path));
+    for (int o = 0; o < node->num_outputs(); ++o)
+      if (!out_grads[o].valid()) out_grads[o] = ops::ZerosLike(node->output(o));
+    std::vector<Output> in_grads;
+    {
+      Graph::NameScope node_scope(g, node->name);
+      in_grads = node->op->gradient(*node, out_grads);
+    }
+    HORN_ASSERT(in_grads.size() == node->inputs.size(), "gradient rule of ", node->op_name(),
+                " returned ", in_grads.size(), " gradients for ", node->inputs.size(), " inputs");
+    for (size_t i = 0; i < in_grads.size(); ++i) {
+      const Output& input = node->inputs[i];
+      if (!in_grads[i].valid() || !on_path[input.node->id] || !is_floating(input.dtype())) continue;
+      pending[{input.node->id, input.index}].push_back(match_input_shape(in_grads[i], input, *node));
+    }
+  }
+
+  std::vector<Output> result;
+  for (const Output& x : xs) {
+    Output gx = total(x.node->id, x.index);
+    if (!gx.valid() && options.unconnected == Unconnected::kZero) gx = ops::ZerosLike(x);
+    result.push_back(gx);
+  }
+  return result;
+}
+
+}  // namespace horn::autodiff

@@ -1,0 +1,21 @@
+#include "core/attr.h"
+
+namespace horn {
+
+std::string attr_to_string(const AttrValue& v) {
+  struct Printer {
+    std::string operator()(int64_t x) const { return std::to_string(x); }
+    std::string operator()(double x) const { return str_cat(x); }
+    std::string operator()(bool x) const { return x ? "true" : "false"; }
+    std::string operator()(const std::string& x) const { return "\"" + x + "\""; }
+    std::string operator()(const std::vector<int64_t>& x) const { return Shape(x).to_string(); }
+    std::string operator()(DType x) const { return dtype_name(x); }
+    std::string operator()(const Shape& x) const { return x.to_string(); }
+    std::string operator()(const Tensor& x) const {
+      return x.size() <= 4 ? x.to_string() : dtype_name(x.dtype()) + x.shape().to_string();
+    }
+  };
+  return std::visit(Printer{}, v);
+}
+
+}  // namespace horn

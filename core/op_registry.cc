@@ -1,0 +1,44 @@
+#include "core/op_registry.h"
+
+#include <algorithm>
+
+namespace horn {
+
+OpRegistry& OpRegistry::global() {
+  static OpRegistry registry;
+  return registry;
+}
+
+void OpRegistry::add(OpDef def) {
+  HORN_ASSERT(!find(def.name), "op '", def.name, "' registered twice");
+  HORN_ASSERT(def.shape_fn && def.kernel, "op '", def.name, "' needs a shape function and a kernel");
+  ops_.push_back(std::make_unique<OpDef>(std::move(def)));
+}
+
+const OpDef* OpRegistry::find(const std::string& name) const {
+  for (const auto& op : ops_)
+    if (op->name == name) return op.get();
+  return nullptr;
+}
+
+const OpDef& OpRegistry::get(const std::string& name) const {
+  if (const OpDef* op = find(name)) return *op;
+  fail("unknown op '", name, "': it is not registered (is the ops library linked with alwayslink?)");
+}
+
+std::vector<const OpDef*> OpRegistry::all() const {
+  std::vector<const OpDef*> out;
+  for (const auto& op : ops_) out.push_back(op.get());
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  return out;
+}
+
+ShapeContext infer_shapes(const Node& node, std::vector<DType> dtypes, std::vector<Shape> shapes) {
+  ShapeContext ctx{node, std::move(dtypes), std::move(shapes), {}, {}};
+  node.op->shape_fn(ctx);
+  HORN_ASSERT(static_cast<int>(ctx.output_dtypes.size()) == node.op->num_outputs,
+              "shape function of ", node.op->name, " set ", ctx.output_dtypes.size(), " outputs");
+  return ctx;
+}
+
+}  // namespace horn

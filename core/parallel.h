@@ -1,0 +1,35 @@
+// Parallel loops over fixed-size blocks. The blocks depend only on the problem size, never
+// on the number of threads, so every block computes the same bits whichever thread runs it
+// and results are identical for any thread count.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+
+namespace horn {
+
+// Elements per block for streaming elementwise kernels: large enough to amortise a task,
+// a multiple of 16 so that SIMD bodies and tails fall at the same places.
+inline constexpr int64_t kElementwiseBlock = 1 << 15;
+
+// Calls fn(begin, end) for consecutive blocks of `block` items covering [0, n).
+template <typename Fn>
+void parallel_blocks(int64_t n, int64_t block, Fn&& fn) {
+  if (n <= 0) return;
+  const int64_t num_blocks = (n + block - 1) / block;
+  if (num_blocks == 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, num_blocks, 1),
+      [&](const tbb::blocked_range<int64_t>& r) {
+        for (int64_t b = r.begin(); b != r.end(); ++b) fn(b * block, std::min(n, (b + 1) * block));
+      },
+      tbb::simple_partitioner());
+}
+
+}  // namespace horn

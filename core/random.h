@@ -1,0 +1,32 @@
+// Counter-based random numbers: value i of stream (seed, counter) is a pure function of
+// those three numbers, so any split of the work over threads gives the same bits.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace horn::random {
+
+inline uint64_t mix64(uint64_t z) {  // splitmix64's finaliser
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+inline uint64_t bits(uint64_t seed, uint64_t counter, uint64_t i) {
+  return mix64(mix64(seed ^ mix64(counter)) + i);
+}
+
+// Uniform in [0, 1) with 53 random bits.
+inline double uniform01(uint64_t seed, uint64_t counter, uint64_t i) {
+  return static_cast<double>(bits(seed, counter, i) >> 11) * 0x1.0p-53;
+}
+
+// Standard normal by Box-Muller on two uniforms of the same index.
+inline double normal(uint64_t seed, uint64_t counter, uint64_t i) {
+  const double u1 = 1.0 - uniform01(seed, counter, 2 * i);  // (0, 1]: log is finite
+  const double u2 = uniform01(seed, counter, 2 * i + 1);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+}  // namespace horn::random

@@ -1,0 +1,74 @@
+// Runs a graph: Session::run(feeds, fetches, targets), as in TensorFlow 1. A Session owns
+// the values of the graph's Variables. The order of execution for a (fetches, targets,
+// feeds) set is computed once and cached.
+//
+// Ordering rule for variables: within one run, an op that writes a variable (Assign,
+// AssignSub, ...) runs after every other op of that run that reads the variable, so a
+// training step's gradients always see the weights from before the step.
+#pragma once
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "core/graph.h"
+#include "core/tensor.h"
+
+#include <oneapi/tbb/task_arena.h>
+
+namespace horn {
+
+// Per-session state that kernels can reach: variable values and the random-stream counter.
+class SessionState {
+ public:
+  Tensor& variable(const Node& var);  // throws when not initialised
+  bool has_variable(const Node& var) const { return variables_.count(var.id) > 0; }
+  void set_variable(const Node& var, Tensor value) { variables_[var.id] = std::move(value); }
+  // Increments once per run; random ops mix it into their stream so every run differs.
+  uint64_t run_counter() const { return run_counter_; }
+  void next_run() { ++run_counter_; }
+
+ private:
+  std::map<int, Tensor> variables_;
+  uint64_t run_counter_ = 0;
+};
+
+struct SessionOptions {
+  int num_threads = 0;  // 0: all cores
+};
+
+class Session {
+ public:
+  using Feeds = std::vector<std::pair<Output, Tensor>>;
+
+  explicit Session(Graph& graph, SessionOptions options = {});
+  ~Session();
+
+  // Computes `fetches` and runs `targets` (ops run for their effect, such as updates).
+  std::vector<Tensor> run(const Feeds& feeds, const std::vector<Output>& fetches,
+                          const std::vector<Node*>& targets = {});
+  Tensor run(const Feeds& feeds, Output fetch) { return run(feeds, std::vector<Output>{fetch})[0]; }
+
+  // Sets every Variable to a copy of its initial value (its "initial_value" attribute).
+  void initialize_variables();
+  Tensor variable_value(const Node* var) const;  // a copy
+  void set_variable_value(const Node* var, const Tensor& value);  // checks dtype and shape
+
+  int num_threads() const { return num_threads_; }
+  Graph& graph() { return graph_; }
+
+ private:
+  struct Plan;
+  const Plan& plan_for(const Feeds& feeds, const std::vector<Output>& fetches,
+                       const std::vector<Node*>& targets);
+  std::vector<Tensor> execute(const Plan& plan, const Feeds& feeds,
+                              const std::vector<Output>& fetches);
+
+  Graph& graph_;
+  int num_threads_;
+  std::unique_ptr<tbb::task_arena> arena_;
+  SessionState state_;
+  std::map<std::vector<int>, std::unique_ptr<Plan>> plans_;
+};
+
+}  // namespace horn

@@ -1,0 +1,187 @@
+#include "core/tensor.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <iomanip>
+#include <sstream>
+
+#include "core/random.h"
+
+namespace horn {
+namespace {
+
+std::shared_ptr<uint8_t> allocate(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  const size_t rounded = (bytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) fail("Tensor: out of memory allocating ", bytes, " bytes");
+  return std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
+}
+
+template <typename T>
+void fill_with(Tensor& t, const std::function<double(int64_t)>& value_at) {
+  T* d = t.data<T>();
+  for (int64_t i = 0; i < t.size(); ++i) d[i] = static_cast<T>(value_at(i));
+}
+
+}  // namespace
+
+Tensor::Tensor(DType dtype, const Shape& shape)
+    : dtype_(dtype), shape_(shape), size_(shape.num_elements()), defined_(true) {
+  if (!shape.is_fully_known()) fail("Tensor: shape ", shape, " has unknown dimensions");
+  buffer_ = allocate(size_ * dtype_size(dtype));
+}
+
+Tensor Tensor::fill(DType dtype, const Shape& shape, double value) {
+  Tensor t(dtype, shape);
+  visit_dtype(dtype, [&](auto v) {
+    using T = decltype(v);
+    fill_with<T>(t, [&](int64_t) { return value; });
+  });
+  return t;
+}
+Tensor Tensor::zeros(DType dtype, const Shape& shape) { return fill(dtype, shape, 0.0); }
+Tensor Tensor::ones(DType dtype, const Shape& shape) { return fill(dtype, shape, 1.0); }
+
+Tensor Tensor::arange(DType dtype, int64_t n) {
+  Tensor t(dtype, Shape{n});
+  visit_dtype(dtype, [&](auto v) {
+    using T = decltype(v);
+    fill_with<T>(t, [](int64_t i) { return static_cast<double>(i); });
+  });
+  return t;
+}
+
+Tensor Tensor::uniform(DType dtype, const Shape& shape, double low, double high, uint64_t seed) {
+  if (!is_floating(dtype)) fail("Tensor::uniform: dtype must be float32 or float64");
+  Tensor t(dtype, shape);
+  visit_dtype(dtype, [&](auto v) {
+    using T = decltype(v);
+    fill_with<T>(t, [&](int64_t i) { return low + (high - low) * random::uniform01(seed, 0, i); });
+  });
+  return t;
+}
+
+Tensor Tensor::normal(DType dtype, const Shape& shape, double mean, double stddev, uint64_t seed) {
+  if (!is_floating(dtype)) fail("Tensor::normal: dtype must be float32 or float64");
+  Tensor t(dtype, shape);
+  visit_dtype(dtype, [&](auto v) {
+    using T = decltype(v);
+    fill_with<T>(t, [&](int64_t i) { return mean + stddev * random::normal(seed, 0, i); });
+  });
+  return t;
+}
+
+int64_t Tensor::flat_index(std::initializer_list<int64_t> index) const {
+  if (static_cast<int>(index.size()) != rank())
+    fail("Tensor::at: ", index.size(), " indices for a tensor of rank ", rank());
+  int64_t flat = 0, i = 0;
+  for (int64_t ix : index) {
+    if (ix < 0 || ix >= shape_.dim(i))
+      fail("Tensor::at: index ", ix, " out of range for dimension ", i, " of ", shape_);
+    flat = flat * shape_.dim(i) + ix;
+    ++i;
+  }
+  return flat;
+}
+
+double Tensor::value_as_double(int64_t i) const {
+  if (i < 0 || i >= size_) fail("Tensor: flat index ", i, " out of range for ", shape_);
+  return visit_dtype(dtype_, [&](auto v) {
+    using T = decltype(v);
+    return static_cast<double>(reinterpret_cast<const T*>(buffer_.get())[i]);
+  });
+}
+
+Tensor Tensor::copy() const {
+  Tensor t(dtype_, shape_);
+  if (nbytes()) std::memcpy(t.buffer_.get(), buffer_.get(), nbytes());
+  return t;
+}
+
+Tensor Tensor::reshaped(const Shape& shape) const {
+  if (!shape.is_fully_known() || shape.num_elements() != size_)
+    fail("Tensor::reshaped: cannot view ", shape_, " (", size_, " elements) as ", shape);
+  Tensor t = *this;
+  t.shape_ = shape;
+  return t;
+}
+
+Tensor Tensor::slice_rows(int64_t begin, int64_t end) const {
+  if (rank() == 0 || begin < 0 || end < begin || end > dim(0))
+    fail("Tensor::slice_rows: rows [", begin, ", ", end, ") out of range for ", shape_);
+  std::vector<int64_t> dims = shape_.dims();
+  dims[0] = end - begin;
+  Tensor t(dtype_, Shape(dims));
+  const size_t row_bytes = dim(0) ? nbytes() / dim(0) : 0;
+  if (t.nbytes()) std::memcpy(t.buffer_.get(), buffer_.get() + begin * row_bytes, t.nbytes());
+  return t;
+}
+
+Tensor Tensor::gather_rows(std::span<const int64_t> rows) const {
+  if (rank() == 0) fail("Tensor::gather_rows: a scalar has no rows");
+  std::vector<int64_t> dims = shape_.dims();
+  dims[0] = static_cast<int64_t>(rows.size());
+  Tensor t(dtype_, Shape(dims));
+  const size_t row_bytes = dim(0) ? nbytes() / dim(0) : 0;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (rows[r] < 0 || rows[r] >= dim(0))
+      fail("Tensor::gather_rows: row ", rows[r], " out of range for ", shape_);
+    std::memcpy(t.buffer_.get() + r * row_bytes, buffer_.get() + rows[r] * row_bytes, row_bytes);
+  }
+  return t;
+}
+
+Tensor Tensor::cast(DType to) const {
+  Tensor t(to, shape_);
+  visit_dtype(dtype_, [&](auto a) {
+    using From = decltype(a);
+    visit_dtype(to, [&](auto b) {
+      using To = decltype(b);
+      const From* src = reinterpret_cast<const From*>(buffer_.get());
+      To* dst = reinterpret_cast<To*>(t.buffer_.get());
+      for (int64_t i = 0; i < size_; ++i) dst[i] = static_cast<To>(src[i]);
+    });
+  });
+  return t;
+}
+
+bool Tensor::bitwise_equal(const Tensor& o) const {
+  return dtype_ == o.dtype_ && shape_ == o.shape_ &&
+         (nbytes() == 0 || std::memcmp(buffer_.get(), o.buffer_.get(), nbytes()) == 0);
+}
+
+std::string Tensor::to_string(int max_per_dim) const {
+  std::ostringstream os;
+  os << std::setprecision(6);
+  std::vector<int64_t> strides(rank(), 1);
+  for (int i = rank() - 2; i >= 0; --i) strides[i] = strides[i + 1] * dim(i + 1);
+  std::function<void(int, int64_t)> print = [&](int axis, int64_t offset) {
+    if (axis == rank()) {
+      if (dtype_ == DType::kBool) os << (value_as_double(offset) ? "true" : "false");
+      else os << value_as_double(offset);
+      return;
+    }
+    os << "[";
+    const int64_t n = dim(axis);
+    for (int64_t i = 0; i < n; ++i) {
+      if (n > max_per_dim && i == max_per_dim / 2) {
+        os << "...";
+        i = n - max_per_dim / 2 - 1;
+        if (i + 1 < n) os << (axis + 1 == rank() ? ", " : ",\n" + std::string(axis + 1, ' '));
+        continue;
+      }
+      print(axis + 1, offset + i * strides[axis]);
+      if (i + 1 < n) os << (axis + 1 == rank() ? ", " : ",\n" + std::string(axis + 1, ' '));
+    }
+    os << "]";
+  };
+  print(0, 0);
+  return os.str();
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.to_string(); }
+
+}  // namespace horn

@@ -1,0 +1,116 @@
+// Building blocks shared by the CPU kernels: dtype dispatch, blocked elementwise loops over
+// Eigen arrays, NumPy broadcasting, and reductions over [outer, reduced, inner] views.
+// All loops split work in fixed blocks (core/parallel.h): same bits for any thread count.
+#pragma once
+#include <Eigen/Core>
+#include <vector>
+
+#include "core/op_registry.h"
+#include "core/parallel.h"
+
+namespace horn::kernels {
+
+template <typename T>
+using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned16>;
+template <typename T>
+using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <typename T>
+using MutArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+// Calls fn(T{}) for float32/float64 tensors; any other dtype is an internal error because
+// the shape function already refused it.
+template <typename Fn>
+auto dispatch_float(DType t, Fn&& fn) {
+  if (t == DType::kFloat64) return fn(double{});
+  HORN_ASSERT(t == DType::kFloat32, "float kernel got ", dtype_name(t));
+  return fn(float{});
+}
+
+// out = f(in) elementwise, where f maps an Eigen array block to an expression.
+template <typename F>
+void unary_map(const Tensor& in, Tensor& out, F f) {
+  dispatch_float(in.dtype(), [&](auto v) {
+    using T = decltype(v);
+    const T* x = in.data<T>();
+    T* y = out.data<T>();
+    parallel_blocks(in.size(), kElementwiseBlock, [&](int64_t b, int64_t e) {
+      MutArrayMap<T>(y + b, e - b) = f(ConstArrayMap<T>(x + b, e - b));
+    });
+  });
+}
+
+// Same with two same-shaped inputs: out = f(a, b).
+template <typename F>
+void binary_map_same_shape(const Tensor& a, const Tensor& b, Tensor& out, F f) {
+  dispatch_float(a.dtype(), [&](auto v) {
+    using T = decltype(v);
+    const T* x = a.data<T>();
+    const T* z = b.data<T>();
+    T* y = out.data<T>();
+    parallel_blocks(a.size(), kElementwiseBlock, [&](int64_t s, int64_t e) {
+      MutArrayMap<T>(y + s, e - s) = f(ConstArrayMap<T>(x + s, e - s), ConstArrayMap<T>(z + s, e - s));
+    });
+  });
+}
+
+// Per output dimension, the stride of an operand (0 where it is broadcast).
+std::vector<int64_t> broadcast_strides(const Shape& operand, const Shape& out);
+
+// out[i] = f(a[ia], b[ib]) with NumPy broadcasting; f works on scalars. The innermost
+// dimension runs as a tight loop specialised on whether each side is broadcast.
+template <typename T, typename R, typename F>
+void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, F f) {
+  const T* pa = a.data<T>();
+  const T* pb = b.data<T>();
+  R* po = out.data<R>();
+  const int64_t n = out.size();
+  if (n == 0) return;
+  if (a.shape() == out.shape() && b.shape() == out.shape()) {
+    parallel_blocks(n, kElementwiseBlock, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[i]);
+    });
+    return;
+  }
+  const Shape& os = out.shape();
+  const int rank = os.rank();
+  const std::vector<int64_t> sa = broadcast_strides(a.shape(), os), sb = broadcast_strides(b.shape(), os);
+  const int64_t inner = rank ? os.dim(rank - 1) : 1;
+  const int64_t rows = n / inner;
+  const int64_t ia = rank ? sa[rank - 1] : 0, ib = rank ? sb[rank - 1] : 0;
+  const int64_t rows_per_block = std::max<int64_t>(1, kElementwiseBlock / std::max<int64_t>(inner, 1));
+  parallel_blocks(rows, rows_per_block, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t oa = 0, ob = 0, rem = r;
+      for (int d = rank - 2; d >= 0; --d) {
+        const int64_t idx = rem % os.dim(d);
+        rem /= os.dim(d);
+        oa += idx * sa[d];
+        ob += idx * sb[d];
+      }
+      const T* xa = pa + oa;
+      const T* xb = pb + ob;
+      R* y = po + r * inner;
+      if (ia && ib) for (int64_t i = 0; i < inner; ++i) y[i] = f(xa[i], xb[i]);
+      else if (ia) { const T vb = *xb; for (int64_t i = 0; i < inner; ++i) y[i] = f(xa[i], vb); }
+      else if (ib) { const T va = *xa; for (int64_t i = 0; i < inner; ++i) y[i] = f(va, xb[i]); }
+      else { const R v = f(*xa, *xb); for (int64_t i = 0; i < inner; ++i) y[i] = v; }
+    }
+  });
+}
+
+// Sorted, de-duplicated, non-negative axes; an empty list means every axis.
+std::vector<int> normalize_axes(const std::vector<int64_t>& axes, int rank, const ShapeContext* ctx);
+
+// How a reduction over `axes` of `shape` maps to [outer, reduced, inner] when the reduced
+// axes are adjacent; `contiguous` is false otherwise.
+struct ReductionLayout {
+  int64_t outer = 1, reduced = 1, inner = 1;
+  bool contiguous = true;
+};
+ReductionLayout reduction_layout(const Shape& shape, const std::vector<int>& axes);
+
+enum class ReduceKind { kSum, kMax };
+// Reduces `in` over `axes` into `out` (whose element count is the kept dimensions').
+void reduce(const Tensor& in, const std::vector<int>& axes, ReduceKind kind, Tensor& out);
+
+}  // namespace horn::kernels

@@ -1,0 +1,87 @@
+// MatMul: C = op(A) * op(B) on Eigen's GEMM. Transposes are views, never copies. Large
+// products are split into fixed column or row panels of C run in parallel; the panels depend
+// only on the shapes, so the bits do not depend on the thread count.
+#include <Eigen/Core>
+
+#include "ops/kernel_util.h"
+#include "ops/ops.h"
+#include "ops/shape_fns.h"
+
+namespace horn::ops {
+namespace {
+
+using Grads = std::vector<Output>;
+
+// Panel width of C per task, and the work below which one call is cheaper than tasks.
+constexpr int64_t kPanel = 128;
+constexpr int64_t kParallelFlops = 1 << 20;
+
+template <typename T>
+void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& c) {
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::Map<const Mat> A(a.data<T>(), a.dim(0), a.dim(1));
+  Eigen::Map<const Mat> B(b.data<T>(), b.dim(0), b.dim(1));
+  Eigen::Map<Mat> C(c.data<T>(), c.dim(0), c.dim(1));
+  const int64_t m = C.rows(), n = C.cols(), k = ta ? A.rows() : A.cols();
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    C.setZero();
+    return;
+  }
+  auto product = [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
+    auto out = C.block(r0, c0, rows, cols);
+    auto lhs_rows = [&](auto&& op_a) { return op_a.middleRows(r0, rows); };
+    auto rhs_cols = [&](auto&& op_b) { return op_b.middleCols(c0, cols); };
+    if (!ta && !tb) out.noalias() = lhs_rows(A) * rhs_cols(B);
+    else if (!ta && tb) out.noalias() = lhs_rows(A) * rhs_cols(B.transpose());
+    else if (ta && !tb) out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B);
+    else out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B.transpose());
+  };
+  if (m * n * k < kParallelFlops) {
+    product(0, m, 0, n);
+  } else if (n >= m) {
+    parallel_blocks(n, kPanel, [&](int64_t c0, int64_t c1) { product(0, m, c0, c1 - c0); });
+  } else {
+    parallel_blocks(m, kPanel, [&](int64_t r0, int64_t r1) { product(r0, r1 - r0, 0, n); });
+  }
+}
+
+HORN_REGISTER_OP({
+    .name = "MatMul", .num_inputs = 2,
+    .shape_fn = [](ShapeContext& c) {
+      shape_fns::require_float(c, 0);
+      shape_fns::require_same_dtype(c, 0, 1);
+      const Shape &a = c.input_shapes[0], &b = c.input_shapes[1];
+      if (a.rank() != 2 || b.rank() != 2)
+        c.error(a, " x ", b, ": both inputs must be matrices (rank 2)");
+      const bool ta = c.attrs().get<bool>("transpose_a"), tb = c.attrs().get<bool>("transpose_b");
+      const int64_t ka = ta ? a[0] : a[1], kb = tb ? b[1] : b[0];
+      if (ka >= 0 && kb >= 0 && ka != kb)
+        c.error(a, ta ? "^T" : "", " x ", b, tb ? "^T" : "", ": inner dimensions ", ka, " and ", kb, " differ");
+      c.set_output(c.input_dtypes[0], Shape{ta ? a[1] : a[0], tb ? b[0] : b[1]});
+    },
+    .kernel = [](KernelContext& k) {
+      const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
+      kernels::dispatch_float(k.input(0).dtype(), [&](auto v) {
+        matmul<decltype(v)>(k.input(0), k.input(1), ta, tb, k.output());
+      });
+    },
+    // For C = op(A) op(B), the gradients are again products with transpose flags.
+    .gradient = [](Node& n, const Grads& g) -> Grads {
+      Output a = n.inputs[0], b = n.inputs[1], dc = g[0];
+      const bool ta = n.attrs.get<bool>("transpose_a"), tb = n.attrs.get<bool>("transpose_b");
+      if (!ta && !tb) return {MatMul(dc, b, false, true), MatMul(a, dc, true, false)};
+      if (!ta && tb) return {MatMul(dc, b, false, false), MatMul(dc, a, true, false)};
+      if (ta && !tb) return {MatMul(b, dc, false, true), MatMul(a, dc, false, false)};
+      return {MatMul(b, dc, true, true), MatMul(dc, a, true, true)};
+    },
+});
+
+}  // namespace
+
+Output MatMul(Output a, Output b, bool transpose_a, bool transpose_b, Name name) {
+  return a.graph().add_node("MatMul", {a, b}, {{"transpose_a", transpose_a}, {"transpose_b", transpose_b}},
+                            name)->output();
+}
+
+}  // namespace horn::ops

@@ -1,0 +1,53 @@
+#include "ops/shape_fns.h"
+
+namespace horn::shape_fns {
+
+void require_float(ShapeContext& c, int i) {
+  if (!is_floating(c.input_dtypes[i]))
+    c.error("input ", i, " must be float32 or float64, got ", dtype_name(c.input_dtypes[i]));
+}
+
+void require_same_dtype(ShapeContext& c, int i, int j) {
+  if (c.input_dtypes[i] != c.input_dtypes[j])
+    c.error("inputs have different dtypes: ", dtype_name(c.input_dtypes[i]), c.input_shapes[i],
+            " and ", dtype_name(c.input_dtypes[j]), c.input_shapes[j]);
+}
+
+void unary_float(ShapeContext& c) {
+  require_float(c, 0);
+  c.set_output(c.input_dtypes[0], c.input_shapes[0]);
+}
+
+void same_as_input(ShapeContext& c) { c.set_output(c.input_dtypes[0], c.input_shapes[0]); }
+
+namespace {
+Shape broadcast_or_fail(ShapeContext& c) {
+  Shape out;
+  if (!broadcast_shapes(c.input_shapes[0], c.input_shapes[1], &out))
+    c.error("shapes ", c.input_shapes[0], " and ", c.input_shapes[1], " cannot be broadcast together");
+  return out;
+}
+}  // namespace
+
+void broadcast_binary_float(ShapeContext& c) {
+  require_float(c, 0);
+  require_same_dtype(c, 0, 1);
+  c.set_output(c.input_dtypes[0], broadcast_or_fail(c));
+}
+
+void broadcast_compare(ShapeContext& c) {
+  require_same_dtype(c, 0, 1);
+  c.set_output(DType::kBool, broadcast_or_fail(c));
+}
+
+void same_shape_binary_float(ShapeContext& c) {
+  require_float(c, 0);
+  require_same_dtype(c, 0, 1);
+  if (!c.input_shapes[0].is_compatible_with(c.input_shapes[1]))
+    c.error("inputs must have the same shape, got ", c.input_shapes[0], " and ", c.input_shapes[1]);
+  c.set_output(c.input_dtypes[0], c.input_shapes[0]);
+}
+
+void like_input(ShapeContext& c, int i, DType dtype) { c.set_output(dtype, c.input_shapes[i]); }
+
+}  // namespace horn::shape_fns

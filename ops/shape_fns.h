@@ -1,0 +1,25 @@
+// Shape functions shared by many ops (TensorFlow's habit: write them once, reuse them).
+#pragma once
+#include "core/op_registry.h"
+
+namespace horn::shape_fns {
+
+// Fails unless input i is float32 or float64.
+void require_float(ShapeContext& c, int i);
+// Fails unless inputs i and j have the same dtype.
+void require_same_dtype(ShapeContext& c, int i, int j);
+
+// One float input; output like it (Exp, Sigmoid, ...).
+void unary_float(ShapeContext& c);
+// Output exactly like input 0, any dtype (Identity, StopGradient).
+void same_as_input(ShapeContext& c);
+// Two float inputs of one dtype, NumPy-broadcast (Add, Mul, ...).
+void broadcast_binary_float(ShapeContext& c);
+// Two inputs of one dtype, broadcast, bool output (Equal, Greater, ...).
+void broadcast_compare(ShapeContext& c);
+// Two same-shaped float inputs, output like input 0 (SigmoidGrad, ...).
+void same_shape_binary_float(ShapeContext& c);
+// Output shaped and typed like input `like_input` (ZerosLike, ...).
+void like_input(ShapeContext& c, int like_input, DType dtype);
+
+}  // namespace horn::shape_fns

@@ -1,0 +1,145 @@
+// Elementwise unary ops on float tensors, as Eigen array expressions (vectorised), plus
+// the activation-gradient helpers SigmoidGrad, TanhGrad and ReluGrad.
+#include "ops/kernel_util.h"
+#include "ops/ops.h"
+#include "ops/shape_fns.h"
+
+namespace horn::ops {
+namespace {
+
+template <typename F>
+std::function<void(KernelContext&)> unary_kernel(F f) {
+  return [f](KernelContext& k) { kernels::unary_map(k.input(0), k.output(), f); };
+}
+
+template <typename F>
+std::function<void(KernelContext&)> binary_same_shape_kernel(F f) {
+  return [f](KernelContext& k) {
+    kernels::binary_map_same_shape(k.input(0), k.input(1), k.output(), f);
+  };
+}
+
+using Grads = std::vector<Output>;
+
+#define HORN_UNARY_OP(NAME, EXPR, GRAD)                                            \
+  HORN_REGISTER_OP({.name = NAME, .num_inputs = 1, .traits = kElementwise,        \
+                    .shape_fn = shape_fns::unary_float,                            \
+                    .kernel = unary_kernel([](const auto& x) { return EXPR; }),    \
+                    .gradient = [](Node& n, const Grads& g) -> Grads {             \
+                      [[maybe_unused]] Output x = n.inputs[0], y = n.output();     \
+                      return {GRAD};                                               \
+                    }});
+
+HORN_UNARY_OP("Neg", -x, Neg(g[0]))
+HORN_UNARY_OP("Exp", x.exp(), g[0] * y)
+HORN_UNARY_OP("Log", x.log(), g[0] / x)
+HORN_UNARY_OP("Sqrt", x.sqrt(), g[0] / (2.0 * y))
+HORN_UNARY_OP("Square", x.square(), g[0] * (2.0 * x))
+HORN_UNARY_OP("Abs", x.abs(), g[0] * Sign(x))
+HORN_UNARY_OP("Sigmoid", x.logistic(), SigmoidGrad(y, g[0]))
+HORN_UNARY_OP("Tanh", x.tanh(), TanhGrad(y, g[0]))
+HORN_UNARY_OP("Relu", x.max(decltype(x.sum())(0)), ReluGrad(g[0], x))
+// log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x, no loss for small.
+HORN_UNARY_OP("Softplus", x.max(decltype(x.sum())(0)) + (-x.abs()).exp().log1p(), g[0] * Sigmoid(x))
+HORN_UNARY_OP("Softsign", x / (x.abs() + decltype(x.sum())(1)), g[0] / Square(Abs(x) + 1.0))
+HORN_UNARY_OP("HardSigmoid",
+              (x * decltype(x.sum())(0.2) + decltype(x.sum())(0.5))
+                  .max(decltype(x.sum())(0)).min(decltype(x.sum())(1)),
+              Select(Less(Abs(x), Scalar(x.graph(), 2.5, x.dtype())), g[0] * 0.2, ZerosLike(g[0])))
+#undef HORN_UNARY_OP
+
+HORN_REGISTER_OP({
+    .name = "Sign", .num_inputs = 1, .traits = kElementwise,
+    .shape_fn = shape_fns::unary_float,
+    .kernel = unary_kernel([](const auto& x) { return x.sign(); }),
+    .differentiable = false,  // zero almost everywhere
+});
+
+HORN_REGISTER_OP({
+    .name = "SigmoidGrad", .num_inputs = 2, .traits = kElementwise,
+    .shape_fn = shape_fns::same_shape_binary_float,
+    .kernel = binary_same_shape_kernel([](const auto& y, const auto& dy) {
+      return dy * y * (decltype(y.sum())(1) - y);
+    }),
+    .gradient = [](Node& n, const Grads& g) -> Grads {
+      Output y = n.inputs[0], dy = n.inputs[1];
+      return {g[0] * dy * (1.0 - 2.0 * y), SigmoidGrad(y, g[0])};
+    },
+});
+HORN_REGISTER_OP({
+    .name = "TanhGrad", .num_inputs = 2, .traits = kElementwise,
+    .shape_fn = shape_fns::same_shape_binary_float,
+    .kernel = binary_same_shape_kernel([](const auto& y, const auto& dy) {
+      return dy * (decltype(y.sum())(1) - y.square());
+    }),
+    .gradient = [](Node& n, const Grads& g) -> Grads {
+      Output y = n.inputs[0], dy = n.inputs[1];
+      return {g[0] * dy * (-2.0 * y), TanhGrad(y, g[0])};
+    },
+});
+HORN_REGISTER_OP({
+    .name = "ReluGrad", .num_inputs = 2, .traits = kElementwise,
+    .shape_fn = shape_fns::same_shape_binary_float,
+    .kernel = binary_same_shape_kernel([](const auto& dy, const auto& x) {
+      using T = decltype(x.sum());
+      return (x > T(0)).select(dy, T(0));
+    }),
+    // The mask is piecewise constant in x: no gradient flows to x.
+    .gradient = [](Node& n, const Grads& g) -> Grads { return {ReluGrad(g[0], n.inputs[1]), Output{}}; },
+});
+
+Output unary(const char* op, Output x, Name name) {
+  if (!x.valid()) fail(op, ": the input is not set");
+  return x.graph().add_node(op, {x}, {}, name)->output();
+}
+
+}  // namespace
+
+Output Neg(Output x, Name name) { return unary("Neg", x, name); }
+Output Exp(Output x, Name name) { return unary("Exp", x, name); }
+Output Log(Output x, Name name) { return unary("Log", x, name); }
+Output Sqrt(Output x, Name name) { return unary("Sqrt", x, name); }
+Output Square(Output x, Name name) { return unary("Square", x, name); }
+Output Abs(Output x, Name name) { return unary("Abs", x, name); }
+Output Sign(Output x, Name name) { return unary("Sign", x, name); }
+Output Sigmoid(Output x, Name name) { return unary("Sigmoid", x, name); }
+Output Tanh(Output x, Name name) { return unary("Tanh", x, name); }
+Output Relu(Output x, Name name) { return unary("Relu", x, name); }
+Output Softplus(Output x, Name name) { return unary("Softplus", x, name); }
+Output Softsign(Output x, Name name) { return unary("Softsign", x, name); }
+Output HardSigmoid(Output x, Name name) { return unary("HardSigmoid", x, name); }
+Output SigmoidGrad(Output y, Output dy, Name name) {
+  return y.graph().add_node("SigmoidGrad", {y, dy}, {}, name)->output();
+}
+Output TanhGrad(Output y, Output dy, Name name) {
+  return y.graph().add_node("TanhGrad", {y, dy}, {}, name)->output();
+}
+Output ReluGrad(Output dy, Output x, Name name) {
+  return dy.graph().add_node("ReluGrad", {dy, x}, {}, name)->output();
+}
+
+Output Clip(Output x, double low, double high, Name name) {
+  if (low > high) fail("Clip: low ", low, " is above high ", high);
+  Graph::NameScope scope(x.graph(), name.empty() ? "Clip" : name);
+  return Minimum(Maximum(x, Scalar(x.graph(), low, x.dtype())), Scalar(x.graph(), high, x.dtype()));
+}
+
+Output Elu(Output x, double alpha) {
+  Graph::NameScope scope(x.graph(), "Elu");
+  return Select(Greater(x, ZerosLike(x)), x, alpha * (Exp(Minimum(x, ZerosLike(x))) - 1.0));
+}
+
+Output Selu(Output x) {
+  constexpr double kAlpha = 1.6732632423543772, kScale = 1.0507009873554805;
+  return kScale * Elu(x, kAlpha);
+}
+
+Output Dropout(Output x, double rate, uint64_t seed) {
+  if (rate < 0 || rate >= 1) fail("Dropout: rate must be in [0, 1), got ", rate);
+  Graph::NameScope scope(x.graph(), "Dropout");
+  if (rate == 0) return Identity(x);
+  Output keep = GreaterEqual(RandomUniformLike(x, seed), Scalar(x.graph(), rate, x.dtype()));
+  return Select(keep, x * (1.0 / (1.0 - rate)), ZerosLike(x));
+}
+
+}  // namespace horn::ops

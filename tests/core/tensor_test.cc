@@ -1,0 +1,84 @@
+#include <cstdint>
+
+#include "tests/test_util.h"
+
+namespace horn {
+namespace {
+using testing::expect_error;
+
+TEST(Tensor, FromValuesAndAccess) {
+  Tensor t(Shape{2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6});
+  EXPECT_EQ(t.dtype(), DType::kFloat32);
+  EXPECT_EQ(t.size(), 6);
+  EXPECT_EQ((t.at<float>({1, 2})), 6.0f);
+  t.at<float>({0, 1}) = 9;
+  EXPECT_EQ(t.data<float>()[1], 9.0f);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data()) % 64, 0u) << "storage is 64-byte aligned";
+}
+
+TEST(Tensor, Errors) {
+  expect_error([] { Tensor(Shape{2, 2}, std::vector<float>{1, 2, 3}); }, {"[2,2]", "4 elements", "3 values"});
+  Tensor t = Tensor::zeros(DType::kFloat32, {2, 2});
+  expect_error([&] { t.data<double>(); }, {"float32", "float64"});
+  expect_error([&] { t.at<float>({2, 0}); }, {"out of range"});
+  expect_error([&] { t.reshaped({3}); }, {"cannot view"});
+  expect_error([] { Tensor(DType::kFloat32, Shape{-1, 3}); }, {"unknown"});
+}
+
+TEST(Tensor, SharedStorageAndCopy) {
+  Tensor a = Tensor::ones(DType::kFloat32, {4});
+  Tensor b = a;
+  Tensor c = a.copy();
+  b.data<float>()[0] = 5;
+  EXPECT_EQ(a.data<float>()[0], 5.0f);
+  EXPECT_EQ(c.data<float>()[0], 1.0f);
+  EXPECT_TRUE(a.shares_storage_with(b));
+  EXPECT_FALSE(a.shares_storage_with(c));
+}
+
+TEST(Tensor, Factories) {
+  testing::expect_near(Tensor::arange(DType::kInt32, 4), {4}, {0, 1, 2, 3});
+  testing::expect_near(Tensor::fill(DType::kFloat64, {2}, 2.5), {2}, {2.5, 2.5});
+  Tensor u1 = Tensor::uniform(DType::kFloat32, {1000}, -2, 3, 42);
+  Tensor u2 = Tensor::uniform(DType::kFloat32, {1000}, -2, 3, 42);
+  Tensor u3 = Tensor::uniform(DType::kFloat32, {1000}, -2, 3, 43);
+  EXPECT_TRUE(u1.bitwise_equal(u2)) << "same seed, same values";
+  EXPECT_FALSE(u1.bitwise_equal(u3));
+  double sum = 0;
+  for (float v : u1.flat<float>()) {
+    EXPECT_GE(v, -2.0f);
+    EXPECT_LT(v, 3.0f);
+    sum += v;
+  }
+  EXPECT_NEAR(sum / 1000, 0.5, 0.15);
+  Tensor n = Tensor::normal(DType::kFloat64, {20000}, 1.0, 2.0, 7);
+  double mean = 0, sq = 0;
+  for (double v : n.flat<double>()) mean += v;
+  mean /= n.size();
+  for (double v : n.flat<double>()) sq += (v - mean) * (v - mean);
+  EXPECT_NEAR(mean, 1.0, 0.05);
+  EXPECT_NEAR(std::sqrt(sq / n.size()), 2.0, 0.05);
+}
+
+TEST(Tensor, RowsAndCast) {
+  Tensor t(Shape{3, 2}, std::vector<int32_t>{0, 1, 2, 3, 4, 5});
+  testing::expect_near(t.slice_rows(1, 3), {2, 2}, {2, 3, 4, 5});
+  std::vector<int64_t> rows{2, 0};
+  testing::expect_near(t.gather_rows(rows), {2, 2}, {4, 5, 0, 1});
+  Tensor f = t.cast(DType::kFloat32);
+  EXPECT_EQ(f.dtype(), DType::kFloat32);
+  EXPECT_EQ(f.data<float>()[5], 5.0f);
+  expect_error([&] { t.slice_rows(2, 4); }, {"out of range"});
+  Tensor empty = t.slice_rows(1, 1);
+  EXPECT_EQ(empty.size(), 0);
+}
+
+TEST(Tensor, PrintsLikeNumPy) {
+  Tensor t(Shape{2, 2}, std::vector<float>{1, 2, 3, 4.5});
+  EXPECT_EQ(t.to_string(), "[[1, 2],\n [3, 4.5]]");
+  EXPECT_EQ(Tensor::scalar(3.0f).to_string(), "3");
+  EXPECT_EQ(Tensor::arange(DType::kInt32, 10).to_string(), "[0, 1, 2, ..., 7, 8, 9]");
+}
+
+}  // namespace
+}  // namespace horn
