@@ -199,10 +199,12 @@ HORN_REGISTER_OP({
 HORN_REGISTER_OP({
     .name = "OnesLike", .num_inputs = 1, .shape_fn = shape_fns::same_as_input,
     .kernel = [](KernelContext& k) {
-      k.output() = Tensor::ones(k.output().dtype(), k.output().shape());
+      visit_dtype(k.output().dtype(), [&](auto v) {
+        using T = decltype(v);
+        std::fill_n(k.output().data<T>(), k.output().size(), T(1));
+      });
     },
     .differentiable = false,
-    .kernel_sets_outputs = true,
 });
 
 HORN_REGISTER_OP({

@@ -1,0 +1,74 @@
+#include <cmath>
+
+#include "tests/test_util.h"
+
+namespace horn {
+namespace {
+using testing::D;
+using testing::eval;
+using testing::expect_error;
+using testing::expect_near;
+using testing::F;
+
+TEST(NnOps, SoftmaxAndLogSoftmax) {
+  Graph g;
+  Output x = ops::Const(g, F({2, 3}, {1, 2, 3, 0, 0, 0}));
+  const double z = std::exp(1) + std::exp(2) + std::exp(3);
+  expect_near(eval(ops::Softmax(x)), {2, 3}, {std::exp(1) / z, std::exp(2) / z, std::exp(3) / z, 1. / 3, 1. / 3, 1. / 3});
+  expect_near(eval(ops::LogSoftmax(x)), {2, 3},
+              {1 - std::log(z), 2 - std::log(z), 3 - std::log(z), -std::log(3), -std::log(3), -std::log(3)});
+  Output big = ops::Const(g, F({1, 3}, {1e4f, 0, -1e4f}));
+  expect_near(eval(ops::Softmax(big)), {1, 3}, {1, 0, 0});
+  expect_near(eval(ops::LogSoftmax(big)), {1, 3}, {0, -1e4, -2e4});
+  expect_error([&] { ops::Softmax(ops::Scalar(g, 1)); }, {"Softmax", "scalar"});
+}
+
+TEST(NnOps, SoftmaxCrossEntropyWithLogits) {
+  Graph g;
+  Output logits = ops::Const(g, D({2, 3}, {1, 2, 3, 1, 1, 1}));
+  Output labels = ops::Const(g, D({2, 3}, {0, 0, 1, 0.5, 0.5, 0}));
+  const double z = std::exp(1) + std::exp(2) + std::exp(3);
+  expect_near(eval(ops::SoftmaxCrossEntropyWithLogits(logits, labels)), {2}, {std::log(z) - 3, std::log(3)}, 1e-12);
+  // Logits of magnitude 1e4 stay finite.
+  Output big = ops::Const(g, F({1, 3}, {1e4f, -1e4f, 0}));
+  Output onehot = ops::Const(g, F({1, 3}, {0, 1, 0}));
+  expect_near(eval(ops::SoftmaxCrossEntropyWithLogits(big, onehot)), {1}, {2e4});
+  expect_error([&] { ops::SoftmaxCrossEntropyWithLogits(logits, ops::Const(g, D({2, 2}, {0, 0, 0, 0}))); },
+               {"SoftmaxCrossEntropyWithLogits", "[2,3]", "[2,2]"});
+}
+
+TEST(MatMulOp, AllTransposeCombinations) {
+  Graph g;
+  Output a = ops::Const(g, F({2, 3}, {1, 2, 3, 4, 5, 6}));
+  Output b = ops::Const(g, F({3, 2}, {7, 8, 9, 10, 11, 12}));
+  const std::vector<double> ab = {58, 64, 139, 154};
+  expect_near(eval(ops::MatMul(a, b)), {2, 2}, ab);
+  Output at = ops::Const(g, F({3, 2}, {1, 4, 2, 5, 3, 6}));
+  Output bt = ops::Const(g, F({2, 3}, {7, 9, 11, 8, 10, 12}));
+  expect_near(eval(ops::MatMul(at, b, true, false)), {2, 2}, ab);
+  expect_near(eval(ops::MatMul(a, bt, false, true)), {2, 2}, ab);
+  expect_near(eval(ops::MatMul(at, bt, true, true)), {2, 2}, ab);
+  Output e = ops::Const(g, Tensor::zeros(DType::kFloat32, {2, 0}));
+  Output f = ops::Const(g, Tensor::zeros(DType::kFloat32, {0, 4}));
+  expect_near(eval(ops::MatMul(e, f)), {2, 4}, std::vector<double>(8, 0));
+  expect_error([&] { ops::MatMul(a, a); }, {"MatMul", "inner dimensions 3 and 2 differ"});
+  expect_error([&] { ops::MatMul(a, ops::Scalar(g, 1)); }, {"MatMul", "rank 2"});
+}
+
+TEST(MatMulOp, LargeProductMatchesNaiveAndIsThreadCountIndependent) {
+  Graph g;
+  Tensor av = Tensor::uniform(DType::kFloat64, {100, 784}, -1, 1, 1);
+  Tensor bv = Tensor::uniform(DType::kFloat64, {784, 500}, -1, 1, 2);
+  Output c = ops::MatMul(ops::Const(g, av), ops::Const(g, bv));
+  Tensor one = eval(c, {}, 1), two = eval(c, {}, 2);
+  EXPECT_TRUE(one.bitwise_equal(two));
+  for (int64_t i : {0, 37, 99})
+    for (int64_t j : {0, 131, 499}) {
+      double want = 0;
+      for (int64_t k = 0; k < 784; ++k) want += av.at<double>({i, k}) * bv.at<double>({k, j});
+      EXPECT_NEAR((one.at<double>({i, j})), want, 1e-10);
+    }
+}
+
+}  // namespace
+}  // namespace horn
