@@ -27,6 +27,7 @@ class SessionState {
   // Increments once per run; random ops mix it into their stream so every run differs.
   uint64_t run_counter() const { return run_counter_; }
   void next_run() { ++run_counter_; }
+  void set_run_counter(uint64_t n) { run_counter_ = n; }
 
  private:
   std::map<int, Tensor> variables_;
@@ -55,6 +56,10 @@ class Session {
   void set_variable_value(const Node* var, const Tensor& value);  // checks dtype and shape
 
   int num_threads() const { return num_threads_; }
+  // The number of runs so far; random ops draw from it. Saved with a model so that a
+  // restored session continues the same random streams.
+  uint64_t run_counter() const { return state_.run_counter(); }
+  void set_run_counter(uint64_t n) { state_.set_run_counter(n); }
   Graph& graph() { return graph_; }
 
  private:

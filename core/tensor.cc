@@ -5,16 +5,68 @@
 #include <cstring>
 #include <functional>
 #include <iomanip>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
 
 #include "core/random.h"
 
 namespace horn {
 namespace {
 
+// Recycles large buffers by exact size. A training step allocates the same shapes every
+// time; without reuse each large buffer is a fresh mmap whose pages fault in (zeroed by
+// the kernel) and are unmapped again, which cost more than the arithmetic.
+class BufferPool {
+ public:
+  static BufferPool& instance() {
+    static BufferPool* pool = new BufferPool;  // never destroyed: tensors may outlive statics
+    return *pool;
+  }
+  uint8_t* take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(bytes);
+      if (it != free_.end() && !it->second.empty()) {
+        uint8_t* p = it->second.back();
+        it->second.pop_back();
+        cached_ -= bytes;
+        return p;
+      }
+    }
+    void* p = std::aligned_alloc(64, bytes);
+    if (!p) fail("Tensor: out of memory allocating ", bytes, " bytes");
+    return static_cast<uint8_t*>(p);
+  }
+  void give(uint8_t* p, size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_ + bytes <= kMaxCachedBytes) {
+        free_[bytes].push_back(p);
+        cached_ += bytes;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+ private:
+  static constexpr size_t kMaxCachedBytes = size_t{512} << 20;
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<uint8_t*>> free_;
+  size_t cached_ = 0;
+};
+
+// Below this, malloc's own free lists are as fast as a pool.
+constexpr size_t kPooledBytes = 16 * 1024;
+
 std::shared_ptr<uint8_t> allocate(size_t bytes) {
   if (bytes == 0) return nullptr;
   const size_t rounded = (bytes + 63) / 64 * 64;
+  if (rounded >= kPooledBytes) {
+    uint8_t* p = BufferPool::instance().take(rounded);
+    return std::shared_ptr<uint8_t>(p, [rounded](uint8_t* q) { BufferPool::instance().give(q, rounded); });
+  }
   void* p = std::aligned_alloc(64, rounded);
   if (!p) fail("Tensor: out of memory allocating ", bytes, " bytes");
   return std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });

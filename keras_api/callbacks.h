@@ -1,0 +1,128 @@
+// Callbacks with Keras's names and defaults: History, EarlyStopping, ModelCheckpoint,
+// CSVLogger and LambdaCallback. Epochs are passed 0-based, as Keras does; file names and
+// messages show them 1-based.
+#pragma once
+#include <functional>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace horn::keras {
+
+class Sequential;
+using Logs = std::map<std::string, double>;
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  void set_model(Sequential* model) { model_ = model; }
+  virtual void on_train_begin(const Logs&) {}
+  virtual void on_train_end(const Logs&) {}
+  virtual void on_epoch_begin(int, const Logs&) {}
+  virtual void on_epoch_end(int, const Logs&) {}
+  virtual void on_batch_begin(int64_t, const Logs&) {}
+  virtual void on_batch_end(int64_t, const Logs&) {}
+
+ protected:
+  Sequential* model_ = nullptr;
+};
+
+// What fit returns: per-epoch values of the loss and metrics (and val_ ones).
+class History : public Callback {
+ public:
+  std::vector<int> epoch;
+  std::map<std::string, std::vector<double>> history;
+  void on_train_begin(const Logs&) override;
+  void on_epoch_end(int epoch, const Logs& logs) override;
+};
+
+struct EarlyStoppingOptions {
+  std::string monitor = "val_loss";
+  double min_delta = 0;
+  int patience = 0;
+  int verbose = 0;
+  std::string mode = "auto";  // "min", "max" or "auto" (max for accuracies)
+  bool restore_best_weights = false;
+};
+
+class EarlyStopping : public Callback {
+ public:
+  explicit EarlyStopping(EarlyStoppingOptions options = {});
+  void on_train_begin(const Logs&) override;
+  void on_epoch_end(int epoch, const Logs& logs) override;
+  void on_train_end(const Logs&) override;
+  int stopped_epoch() const { return stopped_epoch_; }
+
+ private:
+  EarlyStoppingOptions o_;
+  bool maximize_;
+  double best_ = 0;
+  int wait_ = 0, stopped_epoch_ = 0;
+  std::vector<Tensor> best_weights_;
+  bool warned_ = false;
+};
+
+struct ModelCheckpointOptions {
+  std::string monitor = "val_loss";
+  int verbose = 0;
+  bool save_best_only = false;
+  bool save_weights_only = false;
+  std::string mode = "auto";
+  int period = 1;
+};
+
+// Saves the model after epochs. `filepath` may hold "{epoch}", "{epoch:02d}" and
+// "{<log name>}" or "{<log name>:.4f}", e.g. "weights.{epoch:02d}-{val_loss:.2f}.horn".
+class ModelCheckpoint : public Callback {
+ public:
+  explicit ModelCheckpoint(std::string filepath, ModelCheckpointOptions options = {});
+  void on_epoch_end(int epoch, const Logs& logs) override;
+
+ private:
+  std::string filepath_;
+  ModelCheckpointOptions o_;
+  bool maximize_;
+  double best_;
+  int since_last_ = 0;
+};
+
+// Streams epoch results to a CSV file: "epoch,loss,accuracy,..." then one row per epoch.
+class CSVLogger : public Callback {
+ public:
+  explicit CSVLogger(std::string filename, std::string separator = ",", bool append = false);
+  void on_train_begin(const Logs&) override;
+  void on_epoch_end(int epoch, const Logs& logs) override;
+
+ private:
+  std::string filename_, separator_;
+  bool append_;
+  std::vector<std::string> keys_;
+};
+
+struct LambdaCallbackOptions {
+  std::function<void(int, const Logs&)> on_epoch_begin, on_epoch_end;
+  std::function<void(int64_t, const Logs&)> on_batch_begin, on_batch_end;
+  std::function<void(const Logs&)> on_train_begin, on_train_end;
+};
+
+class LambdaCallback : public Callback {
+ public:
+  explicit LambdaCallback(LambdaCallbackOptions hooks) : h_(std::move(hooks)) {}
+  void on_train_begin(const Logs& l) override { if (h_.on_train_begin) h_.on_train_begin(l); }
+  void on_train_end(const Logs& l) override { if (h_.on_train_end) h_.on_train_end(l); }
+  void on_epoch_begin(int e, const Logs& l) override { if (h_.on_epoch_begin) h_.on_epoch_begin(e, l); }
+  void on_epoch_end(int e, const Logs& l) override { if (h_.on_epoch_end) h_.on_epoch_end(e, l); }
+  void on_batch_begin(int64_t b, const Logs& l) override { if (h_.on_batch_begin) h_.on_batch_begin(b, l); }
+  void on_batch_end(int64_t b, const Logs& l) override { if (h_.on_batch_end) h_.on_batch_end(b, l); }
+
+ private:
+  LambdaCallbackOptions h_;
+};
+
+// Formats a ModelCheckpoint file path (exposed for tests).
+std::string format_checkpoint_path(const std::string& pattern, int epoch_1based, const Logs& logs);
+
+}  // namespace horn::keras

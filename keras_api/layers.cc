@@ -1,0 +1,252 @@
+#include "keras_api/layers.h"
+
+#include <sstream>
+
+#include "core/random.h"
+#include "keras_api/activations.h"
+#include "keras_api/initializers.h"
+#include "ops/ops.h"
+
+namespace horn::keras {
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& dims) {
+  std::string s;
+  for (int64_t d : dims) s += (s.empty() ? "" : ",") + std::to_string(d);
+  return s;
+}
+
+std::vector<int64_t> parse_dims(const std::string& text) {
+  std::vector<int64_t> dims;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ','))
+    if (!part.empty()) dims.push_back(std::stoll(part));
+  return dims;
+}
+
+const std::string& get(const LayerConfig& c, const std::string& key) {
+  auto it = c.find(key);
+  if (it == c.end()) fail("layer config of type '", c.count("type") ? c.at("type") : "?", "' lacks '", key, "'");
+  return it->second;
+}
+
+std::optional<Shape> optional_shape(const std::vector<int64_t>& dims) {
+  if (dims.empty()) return std::nullopt;
+  for (int64_t d : dims)
+    if (d <= 0) fail("input_shape must have positive dimensions, got [", shape_text(dims), "]");
+  return Shape(dims);
+}
+
+}  // namespace
+
+int64_t Layer::count_params() const {
+  int64_t n = 0;
+  for (const Output& w : weights()) n += w.shape().num_elements();
+  return n;
+}
+
+LayerConfig Layer::config() const {
+  LayerConfig c{{"type", type()}, {"name", name_}};
+  if (input_shape_) c["input_shape"] = shape_text(input_shape_->dims());
+  return c;
+}
+
+// ---- Dense ----
+
+Dense::Dense(DenseOptions options) : options_(std::move(options)) {
+  if (options_.units && options_.output_dim && options_.units != options_.output_dim)
+    fail("Dense: units (", options_.units, ") and output_dim (", options_.output_dim, ") disagree; give one");
+  if (!options_.units) options_.units = options_.output_dim;
+  if (options_.units <= 0) fail("Dense: units must be a positive number, got ", options_.units);
+  if (options_.input_dim < 0) fail("Dense: input_dim must be positive, got ", options_.input_dim);
+  activations::validate(options_.activation);
+  initializers::validate(options_.kernel_initializer);
+  initializers::validate(options_.bias_initializer);
+  name_ = options_.name;
+  if (options_.input_dim > 0) input_shape_ = Shape{options_.input_dim};
+  else input_shape_ = optional_shape(options_.input_shape);
+}
+
+Dense::Dense(int64_t units, DenseOptions options)
+    : Dense([&] {
+        if (options.units && options.units != units)
+          fail("Dense: units given twice (", units, " and ", options.units, ")");
+        options.units = units;
+        return options;
+      }()) {}
+
+Shape Dense::build(Graph& g, const Shape& input_shape, uint64_t seed) {
+  if (input_shape.rank() != 1)
+    fail("Dense '", name_, "': expects inputs of shape [batch, features], got [batch]+", input_shape,
+         "; add a Flatten layer first");
+  Graph::NameScope scope(g, name_);
+  const int64_t in = input_shape.dim(0), out = options_.units;
+  kernel_ = ops::Variable(g, initializers::make(options_.kernel_initializer, {in, out}, random::mix64(seed)),
+                          "kernel");
+  if (options_.use_bias)
+    bias_ = ops::Variable(g, initializers::make(options_.bias_initializer, {out}, random::mix64(seed + 1)), "bias");
+  return output_shape_ = Shape{out};
+}
+
+Output Dense::call(Output x, bool) {
+  Graph::NameScope scope(x.graph(), name_);
+  Output y = ops::MatMul(x, kernel_);
+  if (bias_.valid()) y = ops::Add(y, bias_, "BiasAdd");
+  return activations::apply(options_.activation, y);
+}
+
+std::vector<Output> Dense::weights() const {
+  std::vector<Output> w{kernel_};
+  if (bias_.valid()) w.push_back(bias_);
+  return w;
+}
+
+LayerConfig Dense::config() const {
+  LayerConfig c = Layer::config();
+  c["units"] = std::to_string(options_.units);
+  c["activation"] = options_.activation;
+  c["use_bias"] = options_.use_bias ? "1" : "0";
+  c["kernel_initializer"] = options_.kernel_initializer;
+  c["bias_initializer"] = options_.bias_initializer;
+  return c;
+}
+
+// ---- Activation ----
+
+Activation::Activation(std::string activation, ActivationOptions options) : activation_(std::move(activation)) {
+  activations::validate(activation_);
+  name_ = options.name;
+  input_shape_ = optional_shape(options.input_shape);
+}
+
+Shape Activation::build(Graph&, const Shape& input_shape, uint64_t) { return output_shape_ = input_shape; }
+
+Output Activation::call(Output x, bool) {
+  Graph::NameScope scope(x.graph(), name_);
+  return activations::apply(activation_, x);
+}
+
+LayerConfig Activation::config() const {
+  LayerConfig c = Layer::config();
+  c["activation"] = activation_;
+  return c;
+}
+
+// ---- Dropout ----
+
+Dropout::Dropout(double rate, DropoutOptions options) : rate_(rate), seed_(options.seed) {
+  if (!(rate >= 0 && rate < 1)) fail("Dropout: rate must be in [0, 1), got ", rate);
+  name_ = options.name;
+  input_shape_ = optional_shape(options.input_shape);
+}
+
+Shape Dropout::build(Graph&, const Shape& input_shape, uint64_t seed) {
+  build_seed_ = seed_ ? *seed_ : random::mix64(seed);
+  return output_shape_ = input_shape;
+}
+
+Output Dropout::call(Output x, bool training) {
+  if (!training || rate_ == 0) return x;
+  Graph::NameScope scope(x.graph(), name_);
+  return ops::Dropout(x, rate_, build_seed_);
+}
+
+LayerConfig Dropout::config() const {
+  LayerConfig c = Layer::config();
+  c["rate"] = str_cat(rate_);
+  if (seed_) c["seed"] = std::to_string(*seed_);
+  return c;
+}
+
+// ---- Flatten, Reshape, Input ----
+
+Flatten::Flatten(ShapeOptions options) {
+  name_ = options.name;
+  input_shape_ = optional_shape(options.input_shape);
+}
+
+Shape Flatten::build(Graph&, const Shape& input_shape, uint64_t) {
+  return output_shape_ = Shape{input_shape.num_elements()};
+}
+
+Output Flatten::call(Output x, bool) {
+  Graph::NameScope scope(x.graph(), name_);
+  return ops::Reshape(x, {-1, output_shape_.dim(0)});
+}
+
+Reshape::Reshape(std::vector<int64_t> target_shape, ShapeOptions options) : target_(std::move(target_shape)) {
+  name_ = options.name;
+  input_shape_ = optional_shape(options.input_shape);
+}
+
+Shape Reshape::build(Graph&, const Shape& input_shape, uint64_t) {
+  int64_t known = 1, unknown = 0;
+  for (int64_t d : target_) {
+    if (d < 0) ++unknown;
+    else known *= d;
+  }
+  std::vector<int64_t> dims = target_;
+  const int64_t n = input_shape.num_elements();
+  if (unknown > 1 || (unknown == 0 && known != n) || (unknown == 1 && (known == 0 || n % known)))
+    fail("Reshape '", name_, "': cannot reshape [batch]+", input_shape, " to [batch]+", Shape(target_));
+  for (int64_t& d : dims)
+    if (d < 0) d = n / known;
+  return output_shape_ = Shape(dims);
+}
+
+Output Reshape::call(Output x, bool) {
+  Graph::NameScope scope(x.graph(), name_);
+  std::vector<int64_t> dims{-1};
+  dims.insert(dims.end(), output_shape_.dims().begin(), output_shape_.dims().end());
+  return ops::Reshape(x, Shape(dims));
+}
+
+LayerConfig Reshape::config() const {
+  LayerConfig c = Layer::config();
+  c["target_shape"] = shape_text(target_);
+  return c;
+}
+
+Input::Input(std::vector<int64_t> shape, std::string name) {
+  name_ = std::move(name);
+  input_shape_ = optional_shape(shape);
+  if (!input_shape_) fail("Input: needs a shape");
+}
+
+Shape Input::build(Graph&, const Shape& input_shape, uint64_t) { return output_shape_ = input_shape; }
+
+// ---- from config ----
+
+std::shared_ptr<Layer> layer_from_config(const LayerConfig& c) {
+  const std::string& type = get(c, "type");
+  std::vector<int64_t> input_shape = c.count("input_shape") ? parse_dims(c.at("input_shape")) : std::vector<int64_t>{};
+  const std::string& name = get(c, "name");
+  std::shared_ptr<Layer> layer;
+  if (type == "Dense") {
+    layer = std::make_shared<Dense>(DenseOptions{.units = std::stoll(get(c, "units")),
+                                                 .activation = get(c, "activation"),
+                                                 .use_bias = get(c, "use_bias") == "1",
+                                                 .kernel_initializer = get(c, "kernel_initializer"),
+                                                 .bias_initializer = get(c, "bias_initializer"),
+                                                 .input_shape = input_shape,
+                                                 .name = name});
+  } else if (type == "Activation") {
+    layer = std::make_shared<Activation>(get(c, "activation"), ActivationOptions{input_shape, name});
+  } else if (type == "Dropout") {
+    DropoutOptions o{.input_shape = input_shape, .name = name};
+    if (c.count("seed")) o.seed = std::stoull(c.at("seed"));
+    layer = std::make_shared<Dropout>(std::stod(get(c, "rate")), o);
+  } else if (type == "Flatten") {
+    layer = std::make_shared<Flatten>(ShapeOptions{input_shape, name});
+  } else if (type == "Reshape") {
+    layer = std::make_shared<Reshape>(parse_dims(get(c, "target_shape")), ShapeOptions{input_shape, name});
+  } else if (type == "InputLayer") {
+    layer = std::make_shared<Input>(input_shape, name);
+  } else {
+    fail("unknown layer type '", type, "'; known: Activation, Dense, Dropout, Flatten, InputLayer, Reshape");
+  }
+  return layer;
+}
+
+}  // namespace horn::keras

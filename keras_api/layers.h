@@ -1,0 +1,154 @@
+// Keras layers. A layer is a description until a model builds it: `build` creates its
+// variables for a known input shape, `call` adds its ops to the graph.
+//
+//   Dense(500, {.input_dim = 784, .activation = "sigmoid"})    // new spelling
+//   Dense({.units = 500, .input_dim = 784, .activation = "sigmoid"})
+//   Dense({.input_dim = 784, .output_dim = 500}), Activation("sigmoid")  // old spelling
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/graph.h"
+
+namespace horn::keras {
+
+// A layer's constructor arguments as text, for saving a model's architecture.
+using LayerConfig = std::map<std::string, std::string>;
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual std::string type() const = 0;  // "Dense", "Activation", ...
+
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  // The input shape (without the batch dimension) this layer declares, if it is a first layer.
+  const std::optional<Shape>& declared_input_shape() const { return input_shape_; }
+
+  // Creates the layer's variables in `g` (named "<layer>/kernel", ...) for inputs shaped
+  // [batch] + input_shape; returns the output shape without the batch dimension.
+  virtual Shape build(Graph& g, const Shape& input_shape, uint64_t seed) = 0;
+  // Adds the layer's computation on x; `training` switches Dropout on.
+  virtual Output call(Output x, bool training) = 0;
+  // The layer's variables, in Keras's order (kernel, then bias).
+  virtual std::vector<Output> weights() const { return {}; }
+  int64_t count_params() const;
+  const Shape& output_shape() const { return output_shape_; }
+
+  virtual LayerConfig config() const;
+
+ protected:
+  std::string name_;
+  std::optional<Shape> input_shape_;
+  Shape output_shape_;
+};
+
+// Recreates a layer from its saved config; throws for an unknown type or a bad value.
+std::shared_ptr<Layer> layer_from_config(const LayerConfig& config);
+
+struct DenseOptions {
+  int64_t units = 0;         // the new spelling's `units`
+  int64_t input_dim = 0;     // first layer only
+  int64_t output_dim = 0;    // the old spelling of `units`
+  std::string activation;    // "" = linear
+  bool use_bias = true;
+  std::string kernel_initializer = "glorot_uniform";
+  std::string bias_initializer = "zeros";
+  std::vector<int64_t> input_shape;  // first layer only, instead of input_dim
+  std::string name;
+};
+
+class Dense : public Layer {
+ public:
+  explicit Dense(DenseOptions options);
+  Dense(int64_t units, DenseOptions options = {});
+  std::string type() const override { return "Dense"; }
+  Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
+  Output call(Output x, bool training) override;
+  std::vector<Output> weights() const override;
+  LayerConfig config() const override;
+  int64_t units() const { return options_.units; }
+
+ private:
+  DenseOptions options_;
+  Output kernel_, bias_;
+};
+
+struct ActivationOptions {
+  std::vector<int64_t> input_shape;
+  std::string name;
+};
+
+class Activation : public Layer {
+ public:
+  explicit Activation(std::string activation, ActivationOptions options = {});
+  std::string type() const override { return "Activation"; }
+  Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
+  Output call(Output x, bool training) override;
+  LayerConfig config() const override;
+
+ private:
+  std::string activation_;
+};
+
+struct DropoutOptions {
+  std::optional<uint64_t> seed;  // default: derived from the model's seed
+  std::vector<int64_t> input_shape;
+  std::string name;
+};
+
+// Zeroes a fraction `rate` of its inputs while training (scaling the rest by 1/(1-rate));
+// the identity in evaluate and predict.
+class Dropout : public Layer {
+ public:
+  explicit Dropout(double rate, DropoutOptions options = {});
+  std::string type() const override { return "Dropout"; }
+  Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
+  Output call(Output x, bool training) override;
+  LayerConfig config() const override;
+
+ private:
+  double rate_;
+  std::optional<uint64_t> seed_;
+  uint64_t build_seed_ = 0;
+};
+
+struct ShapeOptions {
+  std::vector<int64_t> input_shape;
+  std::string name;
+};
+
+class Flatten : public Layer {
+ public:
+  explicit Flatten(ShapeOptions options = {});
+  std::string type() const override { return "Flatten"; }
+  Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
+  Output call(Output x, bool training) override;
+};
+
+class Reshape : public Layer {
+ public:
+  explicit Reshape(std::vector<int64_t> target_shape, ShapeOptions options = {});
+  std::string type() const override { return "Reshape"; }
+  Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
+  Output call(Output x, bool training) override;
+  LayerConfig config() const override;
+
+ private:
+  std::vector<int64_t> target_;
+};
+
+// Declares the model's input shape (without the batch dimension), as keras.Input does.
+class Input : public Layer {
+ public:
+  explicit Input(std::vector<int64_t> shape, std::string name = "");
+  std::string type() const override { return "InputLayer"; }
+  Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
+  Output call(Output x, bool training) override { (void)training; return x; }
+};
+
+}  // namespace horn::keras

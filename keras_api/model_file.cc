@@ -1,0 +1,174 @@
+#include "keras_api/model_file.h"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace horn::keras {
+namespace {
+
+constexpr char kMagic[8] = {'H', 'O', 'R', 'N', 'M', 'O', 'D', 'L'};
+
+class Writer {
+ public:
+  template <typename T>
+  void put(T v) {
+    const char* p = reinterpret_cast<const char*>(&v);
+    bytes_.insert(bytes_.end(), p, p + sizeof(T));
+  }
+  void put_string(const std::string& s) {
+    put<uint32_t>(static_cast<uint32_t>(s.size()));
+    bytes_.insert(bytes_.end(), s.begin(), s.end());
+  }
+  void put_raw(const void* p, size_t n) {
+    const char* c = static_cast<const char*>(p);
+    bytes_.insert(bytes_.end(), c, c + n);
+  }
+  std::vector<char>& bytes() { return bytes_; }
+
+ private:
+  std::vector<char> bytes_;
+};
+
+class Reader {
+ public:
+  Reader(const std::string& path, const char* data, size_t size) : path_(path), p_(data), end_(data + size) {}
+  template <typename T>
+  T get(const char* what) {
+    need(sizeof(T), what);
+    T v;
+    std::memcpy(&v, p_, sizeof(T));
+    p_ += sizeof(T);
+    return v;
+  }
+  std::string get_string(const char* what) {
+    const uint32_t n = get<uint32_t>(what);
+    need(n, what);
+    std::string s(p_, n);
+    p_ += n;
+    return s;
+  }
+  const char* take(size_t n, const char* what) {
+    need(n, what);
+    const char* at = p_;
+    p_ += n;
+    return at;
+  }
+  bool at_end() const { return p_ == end_; }
+
+ private:
+  void need(size_t n, const char* what) {
+    if (static_cast<size_t>(end_ - p_) < n) fail("model file '", path_, "': truncated while reading ", what);
+  }
+  std::string path_;
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace
+
+void write_model_file(const std::string& path, const ModelFile& file) {
+  Writer payload;
+  payload.put<uint32_t>(static_cast<uint32_t>(file.settings.size()));
+  for (const auto& [k, v] : file.settings) {
+    payload.put_string(k);
+    payload.put_string(v);
+  }
+  payload.put<uint32_t>(static_cast<uint32_t>(file.layers.size()));
+  for (const LayerConfig& layer : file.layers) {
+    payload.put<uint32_t>(static_cast<uint32_t>(layer.size()));
+    for (const auto& [k, v] : layer) {
+      payload.put_string(k);
+      payload.put_string(v);
+    }
+  }
+  payload.put<uint32_t>(static_cast<uint32_t>(file.tensors.size()));
+  for (const auto& [name, t] : file.tensors) {
+    payload.put_string(name);
+    payload.put<uint8_t>(static_cast<uint8_t>(t.dtype()));
+    payload.put<uint32_t>(static_cast<uint32_t>(t.rank()));
+    for (int64_t d : t.shape().dims()) payload.put<int64_t>(d);
+    payload.put<uint64_t>(t.nbytes());
+    payload.put_raw(t.raw_data(), t.nbytes());
+  }
+  const std::vector<char>& body = payload.bytes();
+  Writer header;
+  header.put_raw(kMagic, sizeof kMagic);
+  header.put<uint32_t>(kModelFileVersion);
+  header.put<uint64_t>(body.size());
+  header.put<uint32_t>(static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(body.data()), body.size())));
+
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail("cannot write model file '", path, "': cannot open '", tmp, "'");
+    out.write(header.bytes().data(), static_cast<std::streamsize>(header.bytes().size()));
+    out.write(body.data(), static_cast<std::streamsize>(body.size()));
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      fail("cannot write model file '", path, "': write to '", tmp, "' failed (disk full?)");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    fail("cannot write model file '", path, "': rename from '", tmp, "' failed");
+  }
+}
+
+ModelFile read_model_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot open model file '", path, "': no such file or not readable");
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Reader header(path, bytes.data(), bytes.size());
+  const char* magic = header.take(sizeof kMagic, "the header");
+  if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) fail("model file '", path, "': not a Horn model file (bad magic)");
+  const uint32_t version = header.get<uint32_t>("the header");
+  if (version != kModelFileVersion)
+    fail("model file '", path, "': format version ", version, " is not supported (this Horn reads version ",
+         kModelFileVersion, ")");
+  const uint64_t size = header.get<uint64_t>("the header");
+  const uint32_t crc = header.get<uint32_t>("the header");
+  const size_t header_size = sizeof kMagic + 4 + 8 + 4;
+  if (bytes.size() - header_size != size)
+    fail("model file '", path, "': truncated or padded: the header announces ", size, " bytes of data, the file has ",
+         bytes.size() - header_size);
+  const char* body = bytes.data() + header_size;
+  if (crc32(0L, reinterpret_cast<const Bytef*>(body), size) != crc)
+    fail("model file '", path, "': checksum mismatch: the file is corrupt");
+
+  ModelFile file;
+  Reader r(path, body, size);
+  for (uint32_t n = r.get<uint32_t>("settings"), i = 0; i < n; ++i) {
+    std::string k = r.get_string("a setting");
+    file.settings[k] = r.get_string("a setting");
+  }
+  for (uint32_t n = r.get<uint32_t>("layers"), i = 0; i < n; ++i) {
+    LayerConfig layer;
+    for (uint32_t m = r.get<uint32_t>("a layer"), j = 0; j < m; ++j) {
+      std::string k = r.get_string("a layer");
+      layer[k] = r.get_string("a layer");
+    }
+    file.layers.push_back(std::move(layer));
+  }
+  for (uint32_t n = r.get<uint32_t>("tensors"), i = 0; i < n; ++i) {
+    std::string name = r.get_string("a tensor name");
+    const uint8_t dtype = r.get<uint8_t>("a tensor");
+    if (dtype > static_cast<uint8_t>(DType::kBool)) fail("model file '", path, "': tensor '", name, "' has a bad dtype");
+    const uint32_t rank = r.get<uint32_t>("a tensor");
+    std::vector<int64_t> dims;
+    for (uint32_t d = 0; d < rank; ++d) dims.push_back(r.get<int64_t>("a tensor shape"));
+    Tensor t(static_cast<DType>(dtype), Shape(dims));
+    const uint64_t nbytes = r.get<uint64_t>("a tensor");
+    if (nbytes != t.nbytes()) fail("model file '", path, "': tensor '", name, "' has ", nbytes, " bytes, its shape needs ", t.nbytes());
+    std::memcpy(t.raw_data(), r.take(nbytes, "tensor data"), nbytes);
+    file.tensors.emplace_back(std::move(name), std::move(t));
+  }
+  if (!r.at_end()) fail("model file '", path, "': unexpected bytes after the tensors");
+  return file;
+}
+
+}  // namespace horn::keras

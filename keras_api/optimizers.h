@@ -1,0 +1,181 @@
+// Optimizers with Keras's names, defaults and update rules (Keras 2.3; epsilon 1e-7).
+// Each adds in-place update ops to the graph. Their state — slots and the iteration count —
+// lives in variables, so a saved model resumes training exactly.
+//
+//   auto opt = optimizers::Adam({.learning_rate = 1e-3, .amsgrad = true});
+//   std::vector<Node*> step = opt.get_updates(loss, params);  // run these as targets
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/graph.h"
+
+namespace horn::keras::optimizers {
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string name() const = 0;  // Keras's class name: "Adam"
+  // Hyperparameters by Keras's argument names, for saving.
+  virtual std::map<std::string, double> config() const = 0;
+
+  // Update ops for one step of gradient descent on `loss` over `params`.
+  std::vector<Node*> get_updates(Output loss, const std::vector<Output>& params);
+  std::vector<Node*> apply_gradients(const std::vector<Output>& grads, const std::vector<Output>& params);
+  // The optimizer's state: the iteration counter first, then slots in creation order.
+  const std::vector<Output>& variables() const { return variables_; }
+  Output iterations() const { return iterations_; }
+
+ protected:
+  // Per-step values shared by every parameter's update.
+  struct Step {
+    Output t;   // iterations + 1
+    Output lr;  // the learning rate after `decay`
+  };
+  virtual Node* update(Output param, Output grad, const Step& step) = 0;
+  // Hook for optimizers with per-step state of their own (Nadam's momentum schedule).
+  virtual void before_updates(Graph&, DType, const Step&, std::vector<Node*>*) {}
+  virtual void after_updates(std::vector<Node*>*) {}
+
+  Output slot(Output param, const std::string& name, double initial = 0);
+  Output scalar(double v) const;
+  double learning_rate_ = 0, decay_ = 0;
+
+ private:
+  Graph* graph_ = nullptr;
+  DType dtype_ = DType::kFloat32;
+  Output iterations_;
+  std::vector<Output> variables_;
+
+ protected:
+  std::vector<Output>& mutable_variables() { return variables_; }
+  Graph& graph() const { return *graph_; }
+};
+
+struct SGDOptions {
+  double learning_rate = 0.01, momentum = 0.0;
+  bool nesterov = false;
+  double decay = 0.0;
+};
+class SGD : public Optimizer {
+ public:
+  explicit SGD(SGDOptions o = {});
+  std::string name() const override { return "SGD"; }
+  std::map<std::string, double> config() const override;
+
+ protected:
+  Node* update(Output p, Output g, const Step& s) override;
+
+ private:
+  SGDOptions o_;
+};
+
+struct RMSpropOptions {
+  double learning_rate = 0.001, rho = 0.9, epsilon = 1e-7, decay = 0.0;
+};
+class RMSprop : public Optimizer {
+ public:
+  explicit RMSprop(RMSpropOptions o = {});
+  std::string name() const override { return "RMSprop"; }
+  std::map<std::string, double> config() const override;
+
+ protected:
+  Node* update(Output p, Output g, const Step& s) override;
+
+ private:
+  RMSpropOptions o_;
+};
+
+struct AdagradOptions {
+  double learning_rate = 0.01, epsilon = 1e-7, decay = 0.0;
+};
+class Adagrad : public Optimizer {
+ public:
+  explicit Adagrad(AdagradOptions o = {});
+  std::string name() const override { return "Adagrad"; }
+  std::map<std::string, double> config() const override;
+
+ protected:
+  Node* update(Output p, Output g, const Step& s) override;
+
+ private:
+  AdagradOptions o_;
+};
+
+struct AdadeltaOptions {
+  double learning_rate = 1.0, rho = 0.95, epsilon = 1e-7, decay = 0.0;
+};
+class Adadelta : public Optimizer {
+ public:
+  explicit Adadelta(AdadeltaOptions o = {});
+  std::string name() const override { return "Adadelta"; }
+  std::map<std::string, double> config() const override;
+
+ protected:
+  Node* update(Output p, Output g, const Step& s) override;
+
+ private:
+  AdadeltaOptions o_;
+};
+
+struct AdamOptions {
+  double learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, decay = 0.0;
+  bool amsgrad = false;
+};
+class Adam : public Optimizer {
+ public:
+  explicit Adam(AdamOptions o = {});
+  std::string name() const override { return "Adam"; }
+  std::map<std::string, double> config() const override;
+
+ protected:
+  Node* update(Output p, Output g, const Step& s) override;
+
+ private:
+  AdamOptions o_;
+};
+
+struct AdamaxOptions {
+  double learning_rate = 0.002, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, decay = 0.0;
+};
+class Adamax : public Optimizer {
+ public:
+  explicit Adamax(AdamaxOptions o = {});
+  std::string name() const override { return "Adamax"; }
+  std::map<std::string, double> config() const override;
+
+ protected:
+  Node* update(Output p, Output g, const Step& s) override;
+
+ private:
+  AdamaxOptions o_;
+};
+
+struct NadamOptions {
+  double learning_rate = 0.002, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, schedule_decay = 0.004;
+};
+class Nadam : public Optimizer {
+ public:
+  explicit Nadam(NadamOptions o = {});
+  std::string name() const override { return "Nadam"; }
+  std::map<std::string, double> config() const override;
+
+ protected:
+  Node* update(Output p, Output g, const Step& s) override;
+  void before_updates(Graph& g, DType dtype, const Step& s, std::vector<Node*>* targets) override;
+  void after_updates(std::vector<Node*>* targets) override;
+
+ private:
+  NadamOptions o_;
+  Output m_schedule_, m_schedule_new_, m_schedule_next_, cache_t_, cache_t1_;
+};
+
+// By Keras name, case-insensitive ("adam", "SGD", ...), with defaults.
+std::shared_ptr<Optimizer> get(const std::string& name);
+// From a saved name and config.
+std::shared_ptr<Optimizer> from_config(const std::string& name, const std::map<std::string, double>& config);
+const std::vector<std::string>& names();
+
+}  // namespace horn::keras::optimizers

@@ -1,0 +1,144 @@
+// The Keras Sequential model, lowered onto a Horn graph.
+//
+// `compile` builds the training graph once (forward pass, loss, gradients, optimizer
+// updates); `fit` feeds shuffled mini-batches to it; `evaluate` and `predict` run the
+// inference graph (Dropout off). All state lives in the model's Session.
+#pragma once
+#include <concepts>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/session.h"
+#include "keras_api/callbacks.h"
+#include "keras_api/layers.h"
+#include "keras_api/losses.h"
+#include "keras_api/optimizers.h"
+
+namespace horn::keras {
+
+class ProgressBar;
+
+// An optimizer by name ("adam") or as an object (optimizers::Adam({.learning_rate = 1e-4})).
+struct OptimizerSpec {
+  OptimizerSpec() = default;
+  OptimizerSpec(const char* name) : name(name) {}          // NOLINT: implicit, as in Keras
+  OptimizerSpec(std::string name) : name(std::move(name)) {}  // NOLINT
+  template <std::derived_from<optimizers::Optimizer> O>
+  OptimizerSpec(O optimizer) : object(std::make_shared<O>(std::move(optimizer))) {}  // NOLINT
+  OptimizerSpec(std::shared_ptr<optimizers::Optimizer> optimizer) : object(std::move(optimizer)) {}  // NOLINT
+  std::string name;
+  std::shared_ptr<optimizers::Optimizer> object;
+};
+
+struct CompileOptions {
+  losses::Loss loss;
+  OptimizerSpec optimizer = "rmsprop";  // Keras's default
+  std::vector<std::string> metrics;
+};
+
+struct FitOptions {
+  int64_t batch_size = 32;
+  int epochs = 1;
+  int nb_epoch = 0;  // the old Keras spelling of `epochs`; used when set
+  int verbose = 1;
+  std::vector<std::shared_ptr<Callback>> callbacks;
+  double validation_split = 0;  // the last fraction of x, y, not shuffled, as Keras
+  std::optional<std::pair<Tensor, Tensor>> validation_data;
+  bool shuffle = true;
+  int initial_epoch = 0;
+  std::optional<uint64_t> seed;  // shuffling; default: the model's seed
+};
+
+struct EvaluateOptions {
+  int64_t batch_size = 32;
+  int verbose = 0;
+};
+
+struct PredictOptions {
+  int64_t batch_size = 32;
+};
+
+struct SequentialOptions {
+  std::string name = "sequential";
+  uint64_t seed = 1234;  // weight initialisation, dropout masks and shuffling
+  int num_threads = 0;   // 0: all cores
+};
+
+class Sequential {
+ public:
+  explicit Sequential(SequentialOptions options = {});
+  explicit Sequential(std::vector<std::shared_ptr<Layer>> layers, SequentialOptions options = {});
+  ~Sequential();
+  Sequential(Sequential&&) noexcept;
+  Sequential& operator=(Sequential&&) noexcept;
+
+  template <std::derived_from<Layer> L>
+  void add(L layer) { add(std::shared_ptr<Layer>(std::make_shared<L>(std::move(layer)))); }
+  void add(std::shared_ptr<Layer> layer);
+
+  void compile(CompileOptions options);
+  History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  // {loss, metric...}: score[0] is the loss, score[1] the first metric (accuracy).
+  std::vector<double> evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options = {});
+  Tensor predict(const Tensor& x, PredictOptions options = {});
+  std::vector<double> train_on_batch(const Tensor& x, const Tensor& y);
+  std::vector<double> test_on_batch(const Tensor& x, const Tensor& y);
+  Tensor predict_on_batch(const Tensor& x);
+
+  // Prints (to `out`) and returns Keras's summary table.
+  std::string summary(std::ostream& out = std::cout);
+  const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
+  std::vector<std::string> metrics_names() const;
+  int64_t count_params();
+
+  // Every layer's weights, in order (Keras's get_weights); copies.
+  std::vector<Tensor> get_weights();
+  void set_weights(const std::vector<Tensor>& weights);
+
+  // Architecture, weights, compile settings and optimizer state, in one file.
+  void save(const std::string& path);
+  void save_weights(const std::string& path);
+  void load_weights(const std::string& path);
+
+  // Creates the graph and the variables (done by compile/fit/predict when needed).
+  void build();
+  bool built() const { return graph_ != nullptr; }
+  bool compiled() const { return compiled_; }
+  Graph& graph();
+  Session& session();
+
+  bool stop_training = false;  // set by callbacks (EarlyStopping)
+
+ private:
+  friend Sequential load_model(const std::string& path);
+  struct Batch;
+  Tensor prepare_x(const Tensor& x, const char* where) const;
+  Tensor prepare_y(const Tensor& y, const char* where) const;
+  void check_pair(const Tensor& x, const Tensor& y, const char* where) const;
+  std::vector<double> run_batches(const Tensor& x, const Tensor& y, int64_t batch_size, bool train,
+                                  const std::vector<int64_t>* order, ProgressBar* bar,
+                                  const std::vector<std::shared_ptr<Callback>>* callbacks);
+  std::vector<Output> all_weights() const;
+  SequentialOptions options_;
+  std::vector<std::shared_ptr<Layer>> layers_;
+  std::unique_ptr<Graph> graph_;
+  std::unique_ptr<Session> session_;
+  Output x_, y_, pred_, pred_train_;
+  // Training-mode (Dropout on) and inference-mode loss and metric means over a batch.
+  Output loss_, loss_eval_;
+  std::vector<Output> metric_values_, metric_eval_values_;
+  std::vector<Node*> train_targets_;
+  bool compiled_ = false;
+  CompileOptions compile_options_;
+  std::shared_ptr<optimizers::Optimizer> optimizer_;
+};
+
+// Recreates a model saved with Sequential::save: architecture, weights, and (if it was
+// compiled) loss, metrics, optimizer and its state, ready to predict or resume training.
+Sequential load_model(const std::string& path);
+
+}  // namespace horn::keras
