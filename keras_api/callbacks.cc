@@ -54,7 +54,7 @@ void EarlyStopping::on_epoch_end(int epoch, const Logs& logs) {
     best_ = it->second;
     wait_ = 0;
     if (o_.restore_best_weights) best_weights_ = model_->get_weights();
-  } else if (++wait_ > o_.patience) {
+  } else if (++wait_ >= o_.patience) {  // Keras: stop once `patience` epochs show no gain
     stopped_epoch_ = epoch;
     model_->stop_training = true;
     if (o_.restore_best_weights && !best_weights_.empty()) model_->set_weights(best_weights_);

@@ -71,7 +71,7 @@ struct SequentialOptions {
 class Sequential {
  public:
   explicit Sequential(SequentialOptions options = {});
-  explicit Sequential(std::vector<std::shared_ptr<Layer>> layers, SequentialOptions options = {});
+  Sequential(std::vector<std::shared_ptr<Layer>> layers, SequentialOptions options);
   ~Sequential();
   Sequential(Sequential&&) noexcept;
   Sequential& operator=(Sequential&&) noexcept;
