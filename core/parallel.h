@@ -11,9 +11,10 @@
 
 namespace horn {
 
-// Elements per block for streaming elementwise kernels: large enough to amortise a task,
-// a multiple of 16 so that SIMD bodies and tails fall at the same places.
-inline constexpr int64_t kElementwiseBlock = 1 << 15;
+// Elements per block for streaming elementwise kernels: large enough that a task (~2 us to
+// hand to another thread) pays off, so small ops such as a [100,500] bias add stay on one
+// thread; a multiple of 16 so that SIMD bodies and tails fall at the same places.
+inline constexpr int64_t kElementwiseBlock = 1 << 16;
 
 // Calls fn(begin, end) for consecutive blocks of `block` items covering [0, n).
 template <typename Fn>

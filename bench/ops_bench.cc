@@ -1,0 +1,247 @@
+// Op-level and end-to-end microbenchmarks. Every framework measurement goes through
+// Session::run (plan lookup, shape inference, allocation, kernel), next to the raw kernel or
+// the machine's limit where one exists, so overhead and headroom are visible.
+//
+//   bazel run -c opt //bench:ops                      # everything
+//   bazel run -c opt //bench:ops -- --benchmark_filter=MatMul
+//
+// The last argument of each benchmark is the thread count.
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Core>
+#include <cstring>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include "core/parallel.h"
+#include "core/session.h"
+#include "keras_api/keras.h"
+#include "ops/ops.h"
+
+namespace horn {
+namespace {
+
+constexpr DType f32 = DType::kFloat32;
+
+// Runs `fetch` (fed with `feeds`) repeatedly in a session with `threads` threads.
+void run_graph(benchmark::State& state, Graph& g, const Session::Feeds& feeds, Output fetch, int threads) {
+  Session s(g, {.num_threads = threads});
+  s.initialize_variables();
+  s.run(feeds, fetch);  // warm-up: plan and buffers
+  for (auto _ : state) benchmark::DoNotOptimize(s.run(feeds, fetch));
+}
+
+// ---- MatMul at the MLP's shapes: framework vs raw Eigen (Eigen is single-threaded here) ----
+
+void MatMulArgs(benchmark::internal::Benchmark* b) {
+  // m, k, n, transpose_a, transpose_b: forward, backward (dX = dY W^T, dW = X^T dY), square.
+  for (auto s : std::vector<std::vector<int64_t>>{{100, 784, 500, 0, 0}, {100, 500, 500, 0, 0}, {100, 500, 10, 0, 0},
+                                                  {100, 500, 784, 0, 1}, {784, 100, 500, 1, 0}, {500, 100, 500, 1, 0},
+                                                  {1024, 1024, 1024, 0, 0}})
+    for (int64_t threads : {1, 2}) {
+      auto args = s;
+      args.push_back(threads);
+      b->Args(args);
+    }
+  b->ArgNames({"m", "k", "n", "ta", "tb", "threads"});
+}
+
+void set_flops(benchmark::State& state, double flops) {
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_MatMul(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const bool ta = state.range(3), tb = state.range(4);
+  Graph g;
+  Output a = ops::Placeholder(g, f32, ta ? Shape{k, m} : Shape{m, k}, "a");
+  Output b = ops::Placeholder(g, f32, tb ? Shape{n, k} : Shape{k, n}, "b");
+  Output c = ops::MatMul(a, b, ta, tb);
+  Session::Feeds feeds{{a, Tensor::uniform(f32, a.shape(), -1, 1, 1)}, {b, Tensor::uniform(f32, b.shape(), -1, 1, 2)}};
+  run_graph(state, g, feeds, c, static_cast<int>(state.range(5)));
+  set_flops(state, 2.0 * m * n * k);
+}
+BENCHMARK(BM_MatMul)->Apply(MatMulArgs)->UseRealTime();
+
+void BM_MatMulRawEigen(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  if (state.range(5) != 1) {
+    state.SkipWithError("raw Eigen runs single-threaded (EIGEN_DONT_PARALLELIZE)");
+    return;
+  }
+  using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Mat a = Mat::Random(state.range(3) ? k : m, state.range(3) ? m : k);
+  Mat b = Mat::Random(state.range(4) ? n : k, state.range(4) ? k : n);
+  Mat c(m, n);
+  for (auto _ : state) {
+    if (state.range(3)) c.noalias() = a.transpose() * b;
+    else if (state.range(4)) c.noalias() = a * b.transpose();
+    else c.noalias() = a * b;
+    benchmark::DoNotOptimize(c.data());
+  }
+  set_flops(state, 2.0 * m * n * k);
+}
+BENCHMARK(BM_MatMulRawEigen)->Apply(MatMulArgs)->UseRealTime();
+
+// ---- elementwise and broadcast ----
+
+void SizeThreadArgs(benchmark::internal::Benchmark* b) {
+  for (int64_t n : {1 << 20, 1 << 24})
+    for (int64_t t : {1, 2}) b->Args({n, t});
+  b->ArgNames({"n", "threads"});
+}
+
+template <Output (*Op)(Output, Output, ops::Name)>
+void BM_Binary(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  Graph g;
+  Output a = ops::Placeholder(g, f32, {n}, "a"), b = ops::Placeholder(g, f32, {n}, "b");
+  run_graph(state, g, {{a, Tensor::uniform(f32, {n}, -1, 1, 1)}, {b, Tensor::uniform(f32, {n}, -1, 1, 2)}},
+            Op(a, b, {}), static_cast<int>(state.range(1)));
+  state.SetBytesProcessed(state.iterations() * n * 4 * 3);  // read two, write one
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK_TEMPLATE(BM_Binary, ops::Add)->Name("BM_Add")->Apply(SizeThreadArgs)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Binary, ops::Mul)->Name("BM_Mul")->Apply(SizeThreadArgs)->UseRealTime();
+
+template <Output (*Op)(Output, ops::Name)>
+void BM_Unary(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  Graph g;
+  Output a = ops::Placeholder(g, f32, {n}, "a");
+  run_graph(state, g, {{a, Tensor::uniform(f32, {n}, -3, 3, 1)}}, Op(a, {}), static_cast<int>(state.range(1)));
+  state.SetBytesProcessed(state.iterations() * n * 4 * 2);
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK_TEMPLATE(BM_Unary, ops::Sigmoid)->Name("BM_Sigmoid")->Apply(SizeThreadArgs)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Unary, ops::Relu)->Name("BM_Relu")->Apply(SizeThreadArgs)->UseRealTime();
+
+// The fused-chain comparison (one pass for sigmoid(a * b + a)) arrives with the compiler's
+// fusion pass; this is the unfused chain it will be measured against.
+void BM_ElementwiseChainUnfused(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  Graph g;
+  Output a = ops::Placeholder(g, f32, {n}, "a"), b = ops::Placeholder(g, f32, {n}, "b");
+  run_graph(state, g, {{a, Tensor::uniform(f32, {n}, -1, 1, 1)}, {b, Tensor::uniform(f32, {n}, -1, 1, 2)}},
+            ops::Sigmoid(a * b + a), static_cast<int>(state.range(1)));
+  state.SetBytesProcessed(state.iterations() * n * 4 * 3);  // the minimum: read a, b, write once
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_ElementwiseChainUnfused)->Apply(SizeThreadArgs)->UseRealTime();
+
+void BM_BiasAdd(benchmark::State& state) {
+  Graph g;
+  Output x = ops::Placeholder(g, f32, {100, 500}, "x"), b = ops::Placeholder(g, f32, {500}, "b");
+  run_graph(state, g, {{x, Tensor::uniform(f32, {100, 500}, -1, 1, 1)}, {b, Tensor::uniform(f32, {500}, -1, 1, 2)}},
+            x + b, static_cast<int>(state.range(0)));
+  state.SetBytesProcessed(state.iterations() * 100 * 500 * 4 * 2);
+}
+BENCHMARK(BM_BiasAdd)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+// ---- softmax, cross-entropy, reductions ----
+
+void RowsColsArgs(benchmark::internal::Benchmark* b) {
+  for (auto rc : std::vector<std::pair<int64_t, int64_t>>{{100, 10}, {128, 1000}})
+    for (int64_t t : {1, 2}) b->Args({rc.first, rc.second, t});
+  b->ArgNames({"rows", "cols", "threads"});
+}
+
+void BM_Softmax(benchmark::State& state) {
+  const int64_t r = state.range(0), c = state.range(1);
+  Graph g;
+  Output x = ops::Placeholder(g, f32, {r, c}, "x");
+  run_graph(state, g, {{x, Tensor::uniform(f32, {r, c}, -5, 5, 1)}}, ops::Softmax(x), static_cast<int>(state.range(2)));
+  state.SetBytesProcessed(state.iterations() * r * c * 4 * 2);
+}
+BENCHMARK(BM_Softmax)->Apply(RowsColsArgs)->UseRealTime();
+
+void BM_SoftmaxCrossEntropyWithLogits(benchmark::State& state) {
+  const int64_t r = state.range(0), c = state.range(1);
+  Graph g;
+  Output x = ops::Placeholder(g, f32, {r, c}, "x"), y = ops::Placeholder(g, f32, {r, c}, "y");
+  Tensor onehot = Tensor::zeros(f32, {r, c});
+  for (int64_t i = 0; i < r; ++i) onehot.at<float>({i, i % c}) = 1;
+  run_graph(state, g, {{x, Tensor::uniform(f32, {r, c}, -5, 5, 1)}, {y, onehot}}, ops::SoftmaxCrossEntropyWithLogits(x, y),
+            static_cast<int>(state.range(2)));
+  state.SetBytesProcessed(state.iterations() * r * c * 4 * 2);
+}
+BENCHMARK(BM_SoftmaxCrossEntropyWithLogits)->Apply(RowsColsArgs)->UseRealTime();
+
+template <Output (*Op)(Output, std::vector<int64_t>, bool, ops::Name)>
+void BM_Reduce(benchmark::State& state) {
+  const int64_t n = 1 << 24;
+  Graph g;
+  Output x = ops::Placeholder(g, f32, {n}, "x");
+  run_graph(state, g, {{x, Tensor::uniform(f32, {n}, -1, 1, 1)}}, Op(x, {}, false, {}), static_cast<int>(state.range(0)));
+  state.SetBytesProcessed(state.iterations() * n * 4);
+}
+BENCHMARK_TEMPLATE(BM_Reduce, ops::Sum)->Name("BM_Sum16M")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Reduce, ops::Mean)->Name("BM_Mean16M")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+// ---- the machine's limits ----
+
+void BM_StreamCopy(benchmark::State& state) {  // bandwidth ceiling: read n, write n
+  const int64_t n = 1 << 24;
+  std::vector<float> a(n, 1.0f), b(n);
+  tbb::task_arena arena(static_cast<int>(state.range(0)));
+  for (auto _ : state)
+    arena.execute([&] {
+      parallel_blocks(n, kElementwiseBlock, [&](int64_t s, int64_t e) { std::memcpy(&b[s], &a[s], (e - s) * 4); });
+    });
+  state.SetBytesProcessed(state.iterations() * n * 4 * 2);
+}
+BENCHMARK(BM_StreamCopy)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+void BM_StreamTriad(benchmark::State& state) {  // a = b + s * c: read 2n, write n
+  const int64_t n = 1 << 24;
+  std::vector<float> a(n), b(n, 1.0f), c(n, 2.0f);
+  tbb::task_arena arena(static_cast<int>(state.range(0)));
+  for (auto _ : state)
+    arena.execute([&] {
+      parallel_blocks(n, kElementwiseBlock, [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) a[i] = b[i] + 3.0f * c[i];
+      });
+    });
+  state.SetBytesProcessed(state.iterations() * n * 4 * 3);
+}
+BENCHMARK(BM_StreamTriad)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+// ---- end to end: the brief's model ----
+
+keras::Sequential seed_model(int threads) {
+  using namespace keras;
+  Sequential m({.num_threads = threads});
+  m.add(Dense(500, {.input_dim = 784, .activation = "sigmoid"}));
+  m.add(Dense(500, {.activation = "sigmoid"}));
+  m.add(Dense(10, {.activation = "softmax"}));
+  m.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
+  return m;
+}
+
+// One Adam step on a batch of 100; an epoch of MNIST is 600 of them (bench/report.py shows it).
+void BM_SeedModelTrainStep(benchmark::State& state) {
+  keras::Sequential m = seed_model(static_cast<int>(state.range(0)));
+  Tensor x = Tensor::uniform(f32, {100, 784}, 0, 1, 1);
+  Tensor labels(DType::kInt32, {100});
+  for (int i = 0; i < 100; ++i) labels.data<int32_t>()[i] = i % 10;
+  Tensor y = keras::utils::to_categorical(labels, 10);
+  m.train_on_batch(x, y);
+  for (auto _ : state) benchmark::DoNotOptimize(m.train_on_batch(x, y));
+  state.SetItemsProcessed(state.iterations() * 100);
+  // 3 matmul passes (forward, dX, dW) of the three layers: 6 * batch * params-ish FLOPs.
+  set_flops(state, 2.0 * 3 * 100 * (784 * 500 + 500 * 500 + 500 * 10));
+}
+BENCHMARK(BM_SeedModelTrainStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_SeedModelPredict(benchmark::State& state) {  // 10,000 images in batches of 100
+  keras::Sequential m = seed_model(static_cast<int>(state.range(0)));
+  Tensor x = Tensor::uniform(f32, {10000, 784}, 0, 1, 1);
+  for (auto _ : state) benchmark::DoNotOptimize(m.predict(x, {.batch_size = 100}));
+  state.SetItemsProcessed(state.iterations() * 10000);
+}
+BENCHMARK(BM_SeedModelPredict)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace horn
+
+BENCHMARK_MAIN();
