@@ -86,18 +86,32 @@ std::vector<Node*> Graph::variables() const {
   return out;
 }
 
-std::string Graph::to_dot() const {
+std::string Graph::to_dot(const std::vector<Node*>* only) const {
+  std::vector<bool> shown(nodes_.size(), only == nullptr);
+  if (only)
+    for (const Node* n : *only) shown[n->id] = true;
   std::ostringstream os;
   os << "digraph horn {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n";
   for (const auto& n : nodes_) {
+    if (!shown[n->id]) continue;
+    const bool fused = n->op_name() == "FusedElementwise";
+    if (fused) {
+      std::string ops = n->attrs.get<std::string>("ops");
+      for (char& c : ops)
+        if (c == ',') c = ' ';
+      os << "  subgraph cluster_" << n->id << " {\n    label=\"fused: " << ops
+         << "\";\n    style=filled;\n    fillcolor=\"#fff4e0\";\n  ";
+    }
     os << "  n" << n->id << " [label=\"" << n->name << "\\n" << n->op_name();
     for (int i = 0; i < n->num_outputs(); ++i) os << "\\n" << n->output_shapes[i].to_string();
     os << "\"";
     if (n->op->has(kSource)) os << ", style=filled, fillcolor=\"#e8f0fe\"";
     os << "];\n";
-    for (const Output& in : n->inputs) os << "  n" << in.node->id << " -> n" << n->id << ";\n";
+    if (fused) os << "  }\n";
+    for (const Output& in : n->inputs)
+      if (shown[in.node->id]) os << "  n" << in.node->id << " -> n" << n->id << ";\n";
     for (const Node* c : n->control_inputs)
-      os << "  n" << c->id << " -> n" << n->id << " [style=dashed];\n";
+      if (shown[c->id]) os << "  n" << c->id << " -> n" << n->id << " [style=dashed];\n";
   }
   os << "}\n";
   return os.str();

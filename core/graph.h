@@ -80,8 +80,9 @@ class Graph {
   Node* find_node(const std::string& name) const;  // nullptr when absent
   std::vector<Node*> variables() const;
 
-  // Graphviz DOT text of the graph.
-  std::string to_dot() const;
+  // Graphviz DOT text of the graph (or of `only` those nodes). Fused nodes are drawn as
+  // clusters that list the ops they replaced.
+  std::string to_dot(const std::vector<Node*>* only = nullptr) const;
 
  private:
   std::vector<std::unique_ptr<Node>> nodes_;

@@ -24,6 +24,7 @@ enum OpTraits : uint32_t {
   kWritesVariable = 1 << 4,  // input 0 is a Variable whose value it updates in place
   kAliasesInput = 1 << 5,    // output 0 shares input 0's storage (a view)
   kSource = 1 << 6,          // Const, Placeholder, Variable
+  kShapeOnly = 1 << 7,       // reads only its inputs' shapes (ZerosLike, Size): foldable once shapes are known
 };
 
 // What a shape function sees: the node (name, attrs) and its inputs' dtypes and shapes. At
@@ -65,6 +66,15 @@ struct KernelContext {
 using GradientFn =
     std::function<std::vector<Output>(Node& node, const std::vector<Output>& output_grads)>;
 
+// The function of an elementwise op over `n` contiguous elements of same-length inputs.
+// The op's own kernel and the fused loops of the compiler both run it, over blocks that
+// start at the same multiples of 16, so fused and unfused results agree bit for bit.
+struct ElementwiseFn {
+  void (*f32)(const float* const* in, float* out, int64_t n) = nullptr;
+  void (*f64)(const double* const* in, double* out, int64_t n) = nullptr;
+  explicit operator bool() const { return f32 != nullptr; }
+};
+
 struct OpDef {
   std::string name;
   int num_inputs = 0;   // -1: any number (AddN)
@@ -75,6 +85,7 @@ struct OpDef {
   GradientFn gradient;               // empty: see `differentiable`
   bool differentiable = true;        // false: gradients stop here silently (ArgMax, Equal)
   bool kernel_sets_outputs = false;  // the kernel produces its outputs itself
+  ElementwiseFn elementwise;         // set for elementwise float ops: fusable
   bool has(OpTraits t) const { return (traits & t) != 0; }
 };
 

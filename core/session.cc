@@ -3,29 +3,42 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
 #include <mutex>
 #include <queue>
+#include <sstream>
 #include <thread>
 
-#include <oneapi/tbb/task_arena.h>
-
+#include "core/compiler/compiler.h"
+#include "core/compiler/memory_plan.h"
 #include "core/op_registry.h"
 
 namespace horn {
 
 Tensor& SessionState::variable(const Node& var) {
-  auto it = variables_.find(var.id);
+  auto it = variables_.find(var.name);
   if (it == variables_.end())
     fail("Variable '", var.name, "' is read before it was initialised; call ",
          "Session::initialize_variables() or assign it first");
   return it->second;
 }
 
-// A cached execution order for one (fetches, targets, fed nodes) key.
+// One cached way to run (fetches, targets, feeds): the graph it runs (the compiled copy, or
+// the user's graph for the reference interpreter), the order, and the memory plan.
 struct Session::Plan {
-  std::vector<Node*> order;            // topological, ties broken by node id
-  std::vector<int> remaining_uses;     // per node id: consumers in this plan (to free early)
-  std::vector<bool> fed;               // per node id
+  std::unique_ptr<compiler::CompiledGraph> compiled;
+  Graph* graph = nullptr;
+  std::vector<Output> fetches;   // in `graph`
+  std::vector<Node*> feeds;      // in `graph`, in feed order
+  std::vector<Node*> order;      // topological, ties broken by node id
+  std::vector<int> uses;         // per node id: readers in this plan (to free values early)
+  std::vector<bool> fed;         // per node id
+  compiler::MemoryPlan memory;   // empty for the reference interpreter
+  std::shared_ptr<uint8_t> arena;
+  compiler::PlanSummary summary;
 };
 
 namespace {
@@ -42,13 +55,94 @@ void keep_freed_memory() {
   });
 }
 
+bool depends_on(const Node* from, const Node* target, const std::vector<bool>& needed) {
+  std::vector<const Node*> stack{from};
+  std::vector<bool> seen(from->graph->num_nodes(), false);
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (n == target) return true;
+    if (seen[n->id] || !needed[n->id]) continue;
+    seen[n->id] = true;
+    for (const Output& in : n->inputs) stack.push_back(in.node);
+    for (const Node* c : n->control_inputs) stack.push_back(c);
+  }
+  return false;
+}
+
+// Readers of a variable: consumers of its output, looking through views of it.
+void collect_readers(Node* source, const std::vector<std::vector<Node*>>& consumers, std::vector<Node*>* readers) {
+  for (Node* c : consumers[source->id]) {
+    readers->push_back(c);
+    if (c->op->has(kAliasesInput)) collect_readers(c, consumers, readers);
+  }
+}
+
+// The execution order of everything `roots` need, not crossing fed nodes. Besides data and
+// control edges, every write of a variable comes after every other read of it in the run.
+void schedule(Graph& g, const std::vector<Node*>& roots, const std::vector<bool>& fed, std::vector<Node*>* order) {
+  const int n = g.num_nodes();
+  std::vector<bool> needed(n, false);
+  std::vector<Node*> stack(roots.begin(), roots.end());
+  while (!stack.empty()) {
+    Node* node = stack.back();
+    stack.pop_back();
+    if (needed[node->id]) continue;
+    needed[node->id] = true;
+    if (fed[node->id]) continue;
+    for (const Output& in : node->inputs) stack.push_back(in.node);
+    for (Node* c : node->control_inputs) stack.push_back(c);
+  }
+  std::vector<std::vector<Node*>> consumers(n), successors(n);
+  std::vector<int> indegree(n, 0);
+  auto add_edge = [&](Node* from, Node* to) {
+    successors[from->id].push_back(to);
+    ++indegree[to->id];
+  };
+  for (int id = 0; id < n; ++id) {
+    Node* node = g.node(id);
+    if (!needed[id] || fed[id]) continue;
+    for (const Output& in : node->inputs) {
+      consumers[in.node->id].push_back(node);
+      add_edge(in.node, node);
+    }
+    for (Node* c : node->control_inputs) add_edge(c, node);
+  }
+  for (int id = 0; id < n; ++id) {
+    Node* writer = g.node(id);
+    if (!needed[id] || fed[id] || !writer->op->has(kWritesVariable)) continue;
+    std::vector<Node*> readers;
+    collect_readers(writer->inputs[0].node, consumers, &readers);
+    for (Node* r : readers)
+      if (r != writer && !depends_on(r, writer, needed)) add_edge(r, writer);
+  }
+  std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
+  for (int id = 0; id < n; ++id)
+    if (needed[id] && indegree[id] == 0) ready.push(id);
+  while (!ready.empty()) {
+    Node* node = g.node(ready.top());
+    ready.pop();
+    order->push_back(node);
+    for (Node* s : successors[node->id])
+      if (--indegree[s->id] == 0) ready.push(s->id);
+  }
+  if (order->size() != static_cast<size_t>(std::count(needed.begin(), needed.end(), true)))
+    fail("Session::run: the graph has a cycle among the nodes needed for this run");
+}
+
+std::string dump_dir(const SessionOptions& o) {
+  if (!o.dump_dot_dir.empty()) return o.dump_dot_dir;
+  const char* env = std::getenv("HORN_DUMP_DOT");
+  return env ? env : "";
+}
+
 }  // namespace
 
 Session::Session(Graph& graph, SessionOptions options)
     : graph_(graph),
-      num_threads_(options.num_threads > 0
-                       ? options.num_threads
-                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+      options_(std::move(options)),
+      num_threads_(options_.num_threads > 0 ? options_.num_threads
+                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
       arena_(std::make_unique<tbb::task_arena>(num_threads_)) {
   keep_freed_memory();
 }
@@ -70,124 +164,77 @@ void Session::set_variable_value(const Node* var, const Tensor& value) {
   if (var->op_name() != "Variable") fail("set_variable_value: '", var->name, "' is not a Variable");
   const Shape& declared = var->output_shapes[0];
   if (value.dtype() != var->output_dtypes[0] || !declared.is_compatible_with(value.shape()))
-    fail("Variable '", var->name, "': expected ", dtype_name(var->output_dtypes[0]), declared,
-         ", got ", dtype_name(value.dtype()), value.shape());
+    fail("Variable '", var->name, "': expected ", dtype_name(var->output_dtypes[0]), declared, ", got ",
+         dtype_name(value.dtype()), value.shape());
   state_.set_variable(*var, value.copy());
 }
 
-namespace {
-
-// Nodes reached by following inputs backwards, not crossing fed nodes.
-std::vector<bool> needed_nodes(const Graph& g, const std::vector<Node*>& roots,
-                               const std::vector<bool>& fed) {
-  std::vector<bool> needed(g.num_nodes(), false);
-  std::vector<Node*> stack(roots.begin(), roots.end());
-  while (!stack.empty()) {
-    Node* n = stack.back();
-    stack.pop_back();
-    if (needed[n->id]) continue;
-    needed[n->id] = true;
-    if (fed[n->id]) continue;
-    for (const Output& in : n->inputs) stack.push_back(in.node);
-    for (Node* c : n->control_inputs) stack.push_back(c);
-  }
-  return needed;
-}
-
-bool depends_on(const Node* from, const Node* target, const std::vector<bool>& needed) {
-  std::vector<const Node*> stack{from};
-  std::vector<bool> seen(from->graph->num_nodes(), false);
-  while (!stack.empty()) {
-    const Node* n = stack.back();
-    stack.pop_back();
-    if (n == target) return true;
-    if (seen[n->id] || !needed[n->id]) continue;
-    seen[n->id] = true;
-    for (const Output& in : n->inputs) stack.push_back(in.node);
-    for (const Node* c : n->control_inputs) stack.push_back(c);
-  }
-  return false;
-}
-
-// Readers of a variable: consumers of its output, looking through views of it.
-void collect_readers(Node* source, const std::vector<std::vector<Node*>>& consumers,
-                     std::vector<Node*>* readers) {
-  for (Node* c : consumers[source->id]) {
-    readers->push_back(c);
-    if (c->op->has(kAliasesInput)) collect_readers(c, consumers, readers);
-  }
-}
-
-}  // namespace
-
 const Session::Plan& Session::plan_for(const Feeds& feeds, const std::vector<Output>& fetches,
                                        const std::vector<Node*>& targets) {
-  std::vector<int> key;
-  for (const Output& f : fetches) key.push_back(f.node->id);
+  std::vector<int64_t> key;
+  for (const Output& f : fetches) key.insert(key.end(), {f.node->id, f.index});
   key.push_back(-1);
   for (const Node* t : targets) key.push_back(t->id);
   key.push_back(-2);
-  for (const auto& [out, value] : feeds) key.push_back(out.node->id);
+  for (const auto& [out, value] : feeds) {
+    key.push_back(out.node->id);
+    if (options_.optimize) {  // compiled plans are specialised to the fed shapes
+      key.push_back(static_cast<int64_t>(value.dtype()));
+      key.insert(key.end(), value.shape().dims().begin(), value.shape().dims().end());
+      key.push_back(-3);
+    }
+  }
   key.push_back(graph_.num_nodes());  // a graph that grew may need a new plan
   if (auto it = plans_.find(key); it != plans_.end()) return *it->second;
 
-  const int n = graph_.num_nodes();
   auto plan = std::make_unique<Plan>();
-  plan->fed.assign(n, false);
-  for (const auto& [out, value] : feeds) plan->fed[out.node->id] = true;
-  std::vector<Node*> roots = targets;
-  for (const Output& f : fetches) roots.push_back(f.node);
-  const std::vector<bool> needed = needed_nodes(graph_, roots, plan->fed);
-
-  // Edges: data and control inputs, plus write-after-read edges for variables.
-  std::vector<std::vector<Node*>> consumers(n);
-  std::vector<std::vector<Node*>> successors(n);
-  std::vector<int> indegree(n, 0);
-  auto add_edge = [&](Node* from, Node* to) {
-    successors[from->id].push_back(to);
-    ++indegree[to->id];
-  };
-  for (int id = 0; id < n; ++id) {
-    Node* node = graph_.node(id);
-    if (!needed[id] || plan->fed[id]) continue;
-    for (const Output& in : node->inputs) {
-      consumers[in.node->id].push_back(node);
-      add_edge(in.node, node);
-    }
-    for (Node* c : node->control_inputs) add_edge(c, node);
+  if (options_.optimize) {
+    std::vector<compiler::FeedSpec> specs;
+    for (const auto& [out, value] : feeds) specs.push_back({out, value.dtype(), value.shape()});
+    compiler::Compilation c = compiler::compile(graph_, fetches, targets, specs);
+    plan->compiled = std::make_unique<compiler::CompiledGraph>(std::move(c.graph));
+    plan->summary = std::move(c.summary);
+    plan->graph = plan->compiled->graph.get();
+    plan->fetches = plan->compiled->fetches;
+    plan->feeds = plan->compiled->feeds;
+  } else {
+    plan->graph = &graph_;
+    plan->fetches = fetches;
+    for (const auto& [out, value] : feeds) plan->feeds.push_back(out.node);
   }
-  for (int id = 0; id < n; ++id) {
-    Node* writer = graph_.node(id);
-    if (!needed[id] || plan->fed[id] || !writer->op->has(kWritesVariable)) continue;
-    Node* var = writer->inputs[0].node;
-    std::vector<Node*> readers;
-    collect_readers(var, consumers, &readers);
-    for (Node* r : readers)
-      if (r != writer && !depends_on(r, writer, needed)) add_edge(r, writer);
-  }
+  Graph& g = *plan->graph;
+  plan->fed.assign(g.num_nodes(), false);
+  for (Node* f : plan->feeds) plan->fed[f->id] = true;
+  std::vector<Node*> roots = options_.optimize ? plan->compiled->targets : targets;
+  for (const Output& f : plan->fetches) roots.push_back(f.node);
+  schedule(g, roots, plan->fed, &plan->order);
 
-  plan->remaining_uses.assign(n, 0);
-  for (const Output& f : fetches) ++plan->remaining_uses[f.node->id];  // fetched: kept to the end
-  std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
-  for (int id = 0; id < n; ++id)
-    if (needed[id] && indegree[id] == 0) ready.push(id);
-  while (!ready.empty()) {
-    Node* node = graph_.node(ready.top());
-    ready.pop();
-    plan->order.push_back(node);
+  plan->uses.assign(g.num_nodes(), 0);
+  for (const Output& f : plan->fetches) ++plan->uses[f.node->id];  // fetched: kept to the end
+  for (Node* node : plan->order)
     if (!plan->fed[node->id])
-      for (const Output& in : node->inputs) ++plan->remaining_uses[in.node->id];
-    for (Node* s : successors[node->id])
-      if (--indegree[s->id] == 0) ready.push(s->id);
+      for (const Output& in : node->inputs) ++plan->uses[in.node->id];
+  if (options_.optimize) {
+    plan->memory = compiler::plan_memory(g, plan->order, plan->fetches, plan->fed);
+    plan->summary.arena_bytes = plan->memory.arena_bytes;
+    plan->summary.unshared_bytes = plan->memory.unshared_bytes;
+    plan->summary.in_place = plan->memory.in_place;
+    if (plan->memory.arena_bytes > 0) {
+      auto* base = static_cast<uint8_t*>(std::aligned_alloc(64, plan->memory.arena_bytes));
+      if (!base) fail("Session: out of memory for a ", plan->memory.arena_bytes, "-byte arena");
+      plan->arena = std::shared_ptr<uint8_t>(base, [](uint8_t* p) { std::free(p); });
+    }
+    if (const std::string dir = dump_dir(options_); !dir.empty()) {
+      const std::string stem = dir + "/plan_" + std::to_string(plans_.size());
+      std::ofstream(stem + "_before.dot") << graph_.to_dot();
+      std::ofstream(stem + "_after.dot") << g.to_dot(&plan->order);
+    }
   }
-  const size_t expected = std::count(needed.begin(), needed.end(), true);
-  if (plan->order.size() != expected)
-    fail("Session::run: the graph has a cycle among the nodes needed for this run");
   return *(plans_[key] = std::move(plan));
 }
 
-std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Output>& fetches,
-                                 const std::vector<Node*>& targets) {
+void Session::check_run_arguments(const Feeds& feeds, const std::vector<Output>& fetches,
+                                  const std::vector<Node*>& targets) const {
   for (const auto& [out, value] : feeds) {
     if (!out.valid() || out.node->graph != &graph_) fail("Session::run: a feed key is not in this graph");
     if (out.node->num_outputs() != 1)
@@ -198,14 +245,17 @@ std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Output>& 
       fail("Session::run: '", out.name(), "' expects ", dtype_name(out.dtype()), " but was fed ",
            dtype_name(value.dtype()), value.shape());
     if (!declared.is_compatible_with(value.shape()))
-      fail("Session::run: '", out.name(), "' expects shape ", declared, " but was fed shape ",
-           value.shape());
+      fail("Session::run: '", out.name(), "' expects shape ", declared, " but was fed shape ", value.shape());
   }
   for (const Output& f : fetches)
     if (!f.valid() || f.node->graph != &graph_) fail("Session::run: a fetch is not in this graph");
   for (const Node* t : targets)
     if (!t || t->graph != &graph_) fail("Session::run: a target is not in this graph");
+}
 
+std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Output>& fetches,
+                                 const std::vector<Node*>& targets) {
+  check_run_arguments(feeds, fetches, targets);
   const Plan& plan = plan_for(feeds, fetches, targets);
   std::vector<Tensor> results;
   arena_->execute([&] { results = execute(plan, feeds, fetches); });
@@ -213,46 +263,92 @@ std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Output>& 
   return results;
 }
 
-std::vector<Tensor> Session::execute(const Plan& plan, const Feeds& feeds,
-                                     const std::vector<Output>& fetches) {
-  std::vector<std::vector<Tensor>> values(graph_.num_nodes());
-  std::vector<int> uses = plan.remaining_uses;
-  for (const auto& [out, value] : feeds) values[out.node->id] = {value};
+const compiler::PlanSummary& Session::plan_summary(const Feeds& feeds, const std::vector<Output>& fetches,
+                                                   const std::vector<Node*>& targets) {
+  check_run_arguments(feeds, fetches, targets);
+  return plan_for(feeds, fetches, targets).summary;
+}
+
+std::vector<Tensor> Session::execute(const Plan& plan, const Feeds& feeds, const std::vector<Output>&) {
+  Graph& g = *plan.graph;
+  std::vector<std::vector<Tensor>> values(g.num_nodes());
+  std::vector<int> uses = plan.uses;
+  for (size_t i = 0; i < feeds.size(); ++i) values[plan.feeds[i]->id] = {feeds[i].second};
+  const bool compiled = plan.compiled != nullptr;
 
   for (Node* node : plan.order) {
     if (plan.fed[node->id]) continue;
     const OpDef& op = *node->op;
-    KernelContext ctx{*node, {}, {}, {}, state_};
-    std::vector<DType> dtypes;
-    std::vector<Shape> shapes;
-    for (const Output& in : node->inputs) {
-      const Tensor& t = values[in.node->id][in.index];
-      if (node->op_name() == "Placeholder") break;
-      ctx.inputs.push_back(t);
-      dtypes.push_back(t.dtype());
-      shapes.push_back(t.shape());
-    }
     if (op.name == "Placeholder")
       fail("Session::run: Placeholder '", node->name, "' needs a value: feed it (expected ",
            dtype_name(node->output_dtypes[0]), node->output_shapes[0], ")");
-    ShapeContext shape_ctx = infer_shapes(*node, std::move(dtypes), std::move(shapes));
-    ctx.output_shapes = std::move(shape_ctx.output_shapes);
-    if (!op.kernel_sets_outputs) {
-      for (int i = 0; i < op.num_outputs; ++i)
-        ctx.outputs.emplace_back(shape_ctx.output_dtypes[i], ctx.output_shapes[i]);
-    } else {
-      ctx.outputs.resize(op.num_outputs);
+    KernelContext ctx{*node, {}, {}, {}, state_};
+    for (const Output& in : node->inputs) ctx.inputs.push_back(values[in.node->id][in.index]);
+    std::vector<DType> out_dtypes = node->output_dtypes;
+    if (compiled) {
+      ctx.output_shapes = node->output_shapes;  // concrete: specialised at compile time
+    } else {  // the reference interpreter infers shapes from the real inputs every time
+      std::vector<DType> dtypes;
+      std::vector<Shape> shapes;
+      for (const Tensor& t : ctx.inputs) {
+        dtypes.push_back(t.dtype());
+        shapes.push_back(t.shape());
+      }
+      ShapeContext shape_ctx = infer_shapes(*node, std::move(dtypes), std::move(shapes));
+      ctx.output_shapes = std::move(shape_ctx.output_shapes);
+      out_dtypes = std::move(shape_ctx.output_dtypes);
     }
-    op.kernel(ctx);
+    if (op.kernel_sets_outputs) {
+      ctx.outputs.resize(op.num_outputs);
+    } else {
+      for (int i = 0; i < op.num_outputs; ++i) {
+        const int64_t at = compiled ? plan.memory.offset[node->id][i] : -1;
+        if (at >= 0) {
+          ctx.outputs.push_back(Tensor::view(std::shared_ptr<uint8_t>(plan.arena, plan.arena.get() + at),
+                                             out_dtypes[i], ctx.output_shapes[i]));
+        } else {
+          ctx.outputs.emplace_back(out_dtypes[i], ctx.output_shapes[i]);
+        }
+      }
+    }
+    if (options_.profile) {
+      const auto start = std::chrono::steady_clock::now();
+      op.kernel(ctx);
+      NodeTime& t = profile_[node->name];
+      t.op = op.name == "FusedElementwise" ? "Fused(" + node->attrs.get<std::string>("ops") + ")" : op.name;
+      t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ++t.calls;
+    } else {
+      op.kernel(ctx);
+    }
     values[node->id] = std::move(ctx.outputs);
-    // Free inputs nobody else in this run still needs.
     for (const Output& in : node->inputs)
       if (--uses[in.node->id] == 0) values[in.node->id].clear();
   }
 
   std::vector<Tensor> results;
-  for (const Output& f : fetches) results.push_back(values[f.node->id][f.index]);
+  for (const Output& f : plan.fetches) {
+    const Tensor& t = values[f.node->id][f.index];
+    // Ops that return storage they do not own (variables, constants, views of them) must
+    // not hand that storage to the caller.
+    results.push_back(f.node->op->kernel_sets_outputs || plan.fed[f.node->id] ? t.copy() : t);
+  }
   return results;
+}
+
+std::string Session::profile_report() const {
+  std::vector<std::pair<std::string, NodeTime>> rows(profile_.begin(), profile_.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+  double total = 0;
+  for (const auto& r : rows) total += r.second.seconds;
+  std::ostringstream s;
+  s << std::left << std::setw(48) << "node" << std::setw(36) << "op" << std::right << std::setw(8) << "calls"
+    << std::setw(12) << "total ms" << std::setw(8) << "%" << "\n";
+  for (const auto& [name, t] : rows)
+    s << std::left << std::setw(48) << name.substr(0, 47) << std::setw(36) << t.op.substr(0, 35) << std::right
+      << std::setw(8) << t.calls << std::setw(12) << std::fixed << std::setprecision(3) << t.seconds * 1e3 << std::setw(8)
+      << std::setprecision(1) << (total > 0 ? 100 * t.seconds / total : 0) << "\n";
+  return s.str();
 }
 
 }  // namespace horn

@@ -8,6 +8,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -19,24 +20,37 @@
 namespace horn {
 
 // Per-session state that kernels can reach: variable values and the random-stream counter.
+// A variable is identified by its node's name, which is unique in a graph and kept by the
+// compiler's copies of the graph.
 class SessionState {
  public:
   Tensor& variable(const Node& var);  // throws when not initialised
-  bool has_variable(const Node& var) const { return variables_.count(var.id) > 0; }
-  void set_variable(const Node& var, Tensor value) { variables_[var.id] = std::move(value); }
+  bool has_variable(const Node& var) const { return variables_.count(var.name) > 0; }
+  void set_variable(const Node& var, Tensor value) { variables_[var.name] = std::move(value); }
   // Increments once per run; random ops mix it into their stream so every run differs.
   uint64_t run_counter() const { return run_counter_; }
   void next_run() { ++run_counter_; }
   void set_run_counter(uint64_t n) { run_counter_ = n; }
 
  private:
-  std::map<int, Tensor> variables_;
+  std::map<std::string, Tensor> variables_;
   uint64_t run_counter_ = 0;
 };
 
 struct SessionOptions {
   int num_threads = 0;  // 0: all cores
+  // Compile each plan (prune, specialise, simplify, fold, CSE, fuse, plan memory). false:
+  // the reference interpreter, which runs the user's graph node by node as built.
+  bool optimize = true;
+  bool profile = false;  // time every node; see profile_report()
+  // When set (or when HORN_DUMP_DOT is), each new plan writes <dir>/plan_<n>_before.dot
+  // and _after.dot (draw them with `dot -Tsvg`).
+  std::string dump_dot_dir;
 };
+
+namespace compiler {
+struct PlanSummary;
+}
 
 class Session {
  public:
@@ -56,6 +70,13 @@ class Session {
   void set_variable_value(const Node* var, const Tensor& value);  // checks dtype and shape
 
   int num_threads() const { return num_threads_; }
+  // What the compiler made of a run with these feeds, fetches and targets (compiles the
+  // plan if it is not cached yet, runs nothing): node counts per pass, fusions, memory.
+  const compiler::PlanSummary& plan_summary(const Feeds& feeds, const std::vector<Output>& fetches,
+                                            const std::vector<Node*>& targets = {});
+  // With SessionOptions::profile: total time per node over all runs, slowest first.
+  std::string profile_report() const;
+
   // The number of runs so far; random ops draw from it. Saved with a model so that a
   // restored session continues the same random streams.
   uint64_t run_counter() const { return state_.run_counter(); }
@@ -69,11 +90,21 @@ class Session {
   std::vector<Tensor> execute(const Plan& plan, const Feeds& feeds,
                               const std::vector<Output>& fetches);
 
+  void check_run_arguments(const Feeds& feeds, const std::vector<Output>& fetches,
+                           const std::vector<Node*>& targets) const;
+
   Graph& graph_;
+  SessionOptions options_;
   int num_threads_;
   std::unique_ptr<tbb::task_arena> arena_;
   SessionState state_;
-  std::map<std::vector<int>, std::unique_ptr<Plan>> plans_;
+  std::map<std::vector<int64_t>, std::unique_ptr<Plan>> plans_;
+  struct NodeTime {
+    std::string op;
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  std::map<std::string, NodeTime> profile_;
 };
 
 }  // namespace horn

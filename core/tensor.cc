@@ -86,6 +86,17 @@ Tensor::Tensor(DType dtype, const Shape& shape)
   buffer_ = allocate(size_ * dtype_size(dtype));
 }
 
+Tensor Tensor::view(std::shared_ptr<uint8_t> storage, DType dtype, const Shape& shape) {
+  if (!shape.is_fully_known()) fail("Tensor::view: shape ", shape, " has unknown dimensions");
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = shape;
+  t.size_ = shape.num_elements();
+  t.defined_ = true;
+  t.buffer_ = std::move(storage);
+  return t;
+}
+
 Tensor Tensor::fill(DType dtype, const Shape& shape, double value) {
   Tensor t(dtype, shape);
   visit_dtype(dtype, [&](auto v) {

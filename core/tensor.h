@@ -25,6 +25,9 @@ class Tensor {
   template <typename T>
   static Tensor scalar(T value) { return Tensor(Shape{}, std::vector<T>{value}); }
 
+  // A tensor over storage owned elsewhere (the `storage` pointer may alias a larger block,
+  // e.g. a plan's arena, whose lifetime it shares). No allocation.
+  static Tensor view(std::shared_ptr<uint8_t> storage, DType dtype, const Shape& shape);
   static Tensor zeros(DType dtype, const Shape& shape);
   static Tensor ones(DType dtype, const Shape& shape);
   static Tensor fill(DType dtype, const Shape& shape, double value);

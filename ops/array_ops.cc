@@ -189,7 +189,7 @@ HORN_REGISTER_OP({
 });
 
 HORN_REGISTER_OP({
-    .name = "ZerosLike", .num_inputs = 1, .shape_fn = shape_fns::same_as_input,
+    .name = "ZerosLike", .num_inputs = 1, .traits = kShapeOnly, .shape_fn = shape_fns::same_as_input,
     .kernel = [](KernelContext& k) {
       if (k.output().nbytes()) std::memset(k.output().raw_data(), 0, k.output().nbytes());
     },
@@ -197,7 +197,7 @@ HORN_REGISTER_OP({
 });
 
 HORN_REGISTER_OP({
-    .name = "OnesLike", .num_inputs = 1, .shape_fn = shape_fns::same_as_input,
+    .name = "OnesLike", .num_inputs = 1, .traits = kShapeOnly, .shape_fn = shape_fns::same_as_input,
     .kernel = [](KernelContext& k) {
       visit_dtype(k.output().dtype(), [&](auto v) {
         using T = decltype(v);
@@ -208,7 +208,7 @@ HORN_REGISTER_OP({
 });
 
 HORN_REGISTER_OP({
-    .name = "Size", .num_inputs = 1,
+    .name = "Size", .num_inputs = 1, .traits = kShapeOnly,
     .shape_fn = [](ShapeContext& c) { c.set_output(c.attrs().get<DType>("dtype"), Shape{}); },
     .kernel = [](KernelContext& k) {
       k.output() = Tensor::fill(k.attrs().get<DType>("dtype"), Shape{}, static_cast<double>(k.input(0).size()));

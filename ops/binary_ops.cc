@@ -37,12 +37,14 @@ HORN_REGISTER_OP({
     .shape_fn = shape_fns::broadcast_binary_float,
     .kernel = float_binary_kernel([](auto a, auto b) { return a + b; }),
     .gradient = [](Node&, const std::vector<Output>& g) { return std::vector<Output>{g[0], g[0]}; },
+    .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, a + b), HORN_SCALAR_BINARY_CHUNK(double, a + b)},
 });
 HORN_REGISTER_OP({
     .name = "Sub", .num_inputs = 2, .traits = kElementwise | kBroadcasting,
     .shape_fn = shape_fns::broadcast_binary_float,
     .kernel = float_binary_kernel([](auto a, auto b) { return a - b; }),
     .gradient = [](Node&, const std::vector<Output>& g) { return std::vector<Output>{g[0], Neg(g[0])}; },
+    .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, a - b), HORN_SCALAR_BINARY_CHUNK(double, a - b)},
 });
 HORN_REGISTER_OP({
     .name = "Mul", .num_inputs = 2, .traits = kElementwise | kBroadcasting,
@@ -51,6 +53,7 @@ HORN_REGISTER_OP({
     .gradient = [](Node& n, const std::vector<Output>& g) {
       return std::vector<Output>{g[0] * n.inputs[1], g[0] * n.inputs[0]};
     },
+    .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, a * b), HORN_SCALAR_BINARY_CHUNK(double, a * b)},
 });
 HORN_REGISTER_OP({
     .name = "Div", .num_inputs = 2, .traits = kElementwise | kBroadcasting,
@@ -60,6 +63,7 @@ HORN_REGISTER_OP({
       Output a = n.inputs[0], b = n.inputs[1];
       return std::vector<Output>{g[0] / b, Neg(g[0]) * a / Square(b)};
     },
+    .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, a / b), HORN_SCALAR_BINARY_CHUNK(double, a / b)},
 });
 HORN_REGISTER_OP({
     .name = "Pow", .num_inputs = 2, .traits = kElementwise | kBroadcasting,
@@ -71,6 +75,7 @@ HORN_REGISTER_OP({
       Output safe_log = Select(Greater(a, ZerosLike(a)), Log(a), ZerosLike(a));
       return std::vector<Output>{g[0] * b * Pow(a, b - 1.0), g[0] * y * safe_log};
     },
+    .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, std::pow(a, b)), HORN_SCALAR_BINARY_CHUNK(double, std::pow(a, b))},
 });
 
 // Ties send the gradient to the first input, as TensorFlow does.
@@ -86,6 +91,7 @@ HORN_REGISTER_OP({
     .gradient = [](Node& n, const std::vector<Output>& g) {
       return select_grads(GreaterEqual(n.inputs[0], n.inputs[1]), g[0]);
     },
+    .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, a >= b ? a : b), HORN_SCALAR_BINARY_CHUNK(double, a >= b ? a : b)},
 });
 HORN_REGISTER_OP({
     .name = "Minimum", .num_inputs = 2, .traits = kElementwise | kBroadcasting,
@@ -94,6 +100,7 @@ HORN_REGISTER_OP({
     .gradient = [](Node& n, const std::vector<Output>& g) {
       return select_grads(LessEqual(n.inputs[0], n.inputs[1]), g[0]);
     },
+    .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, a <= b ? a : b), HORN_SCALAR_BINARY_CHUNK(double, a <= b ? a : b)},
 });
 
 #define HORN_COMPARE_OP(NAME, EXPR)                                                    \

@@ -5,6 +5,24 @@
 
 namespace horn::kernels {
 
+void run_elementwise(const ElementwiseFn& fn, const std::vector<Tensor>& inputs, Tensor& out) {
+  HORN_ASSERT(fn, "op has no elementwise function");
+  dispatch_float(out.dtype(), [&](auto v) {
+    using T = decltype(v);
+    std::vector<const T*> in;
+    for (const Tensor& t : inputs) in.push_back(t.data<T>());
+    T* y = out.data<T>();
+    parallel_blocks(out.size(), kElementwiseBlock, [&](int64_t s, int64_t e) {
+      std::vector<const T*> at(in.size());
+      for (size_t i = 0; i < in.size(); ++i) at[i] = in[i] + s;
+      if constexpr (std::is_same_v<T, float>) fn.f32(at.data(), y + s, e - s);
+      else fn.f64(at.data(), y + s, e - s);
+    });
+  });
+}
+
+void elementwise_kernel(KernelContext& k) { run_elementwise(k.node.op->elementwise, k.inputs, k.output()); }
+
 std::vector<int64_t> broadcast_strides(const Shape& operand, const Shape& out) {
   const int rank = out.rank(), offset = out.rank() - operand.rank();
   std::vector<int64_t> strides(rank, 0);

@@ -26,32 +26,31 @@ auto dispatch_float(DType t, Fn&& fn) {
   return fn(float{});
 }
 
-// out = f(in) elementwise, where f maps an Eigen array block to an expression.
-template <typename F>
-void unary_map(const Tensor& in, Tensor& out, F f) {
-  dispatch_float(in.dtype(), [&](auto v) {
-    using T = decltype(v);
-    const T* x = in.data<T>();
-    T* y = out.data<T>();
-    parallel_blocks(in.size(), kElementwiseBlock, [&](int64_t b, int64_t e) {
-      MutArrayMap<T>(y + b, e - b) = f(ConstArrayMap<T>(x + b, e - b));
-    });
-  });
-}
+// Runs an op's ElementwiseFn over same-shaped inputs, in fixed blocks.
+void run_elementwise(const ElementwiseFn& fn, const std::vector<Tensor>& inputs, Tensor& out);
+// The kernel of an op whose inputs all have the output's shape: its ElementwiseFn, blocked.
+void elementwise_kernel(KernelContext& k);
 
-// Same with two same-shaped inputs: out = f(a, b).
-template <typename F>
-void binary_map_same_shape(const Tensor& a, const Tensor& b, Tensor& out, F f) {
-  dispatch_float(a.dtype(), [&](auto v) {
-    using T = decltype(v);
-    const T* x = a.data<T>();
-    const T* z = b.data<T>();
-    T* y = out.data<T>();
-    parallel_blocks(a.size(), kElementwiseBlock, [&](int64_t s, int64_t e) {
-      MutArrayMap<T>(y + s, e - s) = f(ConstArrayMap<T>(x + s, e - s), ConstArrayMap<T>(z + s, e - s));
-    });
-  });
-}
+// Chunk functions from expressions, for OpDef::elementwise. In EXPR, `x` (unary) or `a`
+// and `b` (binary) are Eigen arrays over the chunk; T is the element type.
+#define HORN_UNARY_CHUNK(T, EXPR)                                  \
+  [](const T* const* in, T* out, int64_t n) {                      \
+    const ::horn::kernels::ConstArrayMap<T> x(in[0], n);           \
+    ::horn::kernels::MutArrayMap<T>(out, n) = (EXPR);               \
+  }
+#define HORN_BINARY_CHUNK(T, EXPR)                                 \
+  [](const T* const* in, T* out, int64_t n) {                      \
+    const ::horn::kernels::ConstArrayMap<T> a(in[0], n), b(in[1], n); \
+    ::horn::kernels::MutArrayMap<T>(out, n) = (EXPR);               \
+  }
+// Same, from a scalar expression of `a` and `b` (the broadcasting ops' formula).
+#define HORN_SCALAR_BINARY_CHUNK(T, EXPR)                          \
+  [](const T* const* in, T* out, int64_t n) {                      \
+    for (int64_t i = 0; i < n; ++i) {                              \
+      const T a = in[0][i], b = in[1][i];                          \
+      out[i] = (EXPR);                                             \
+    }                                                              \
+  }
 
 // Per output dimension, the stride of an operand (0 where it is broadcast).
 std::vector<int64_t> broadcast_strides(const Shape& operand, const Shape& out);

@@ -7,28 +7,17 @@
 namespace horn::ops {
 namespace {
 
-template <typename F>
-std::function<void(KernelContext&)> unary_kernel(F f) {
-  return [f](KernelContext& k) { kernels::unary_map(k.input(0), k.output(), f); };
-}
-
-template <typename F>
-std::function<void(KernelContext&)> binary_same_shape_kernel(F f) {
-  return [f](KernelContext& k) {
-    kernels::binary_map_same_shape(k.input(0), k.input(1), k.output(), f);
-  };
-}
-
 using Grads = std::vector<Output>;
 
-#define HORN_UNARY_OP(NAME, EXPR, GRAD)                                            \
-  HORN_REGISTER_OP({.name = NAME, .num_inputs = 1, .traits = kElementwise,        \
-                    .shape_fn = shape_fns::unary_float,                            \
-                    .kernel = unary_kernel([](const auto& x) { return EXPR; }),    \
-                    .gradient = [](Node& n, const Grads& g) -> Grads {             \
-                      [[maybe_unused]] Output x = n.inputs[0], y = n.output();     \
-                      return {GRAD};                                               \
-                    }});
+#define HORN_UNARY_OP(NAME, EXPR, GRAD)                                                    \
+  HORN_REGISTER_OP({.name = NAME, .num_inputs = 1, .traits = kElementwise,                \
+                    .shape_fn = shape_fns::unary_float,                                    \
+                    .kernel = kernels::elementwise_kernel,                                 \
+                    .gradient = [](Node& n, const Grads& g) -> Grads {                     \
+                      [[maybe_unused]] Output x = n.inputs[0], y = n.output();             \
+                      return {GRAD};                                                       \
+                    },                                                                     \
+                    .elementwise = {HORN_UNARY_CHUNK(float, EXPR), HORN_UNARY_CHUNK(double, EXPR)}});
 
 HORN_UNARY_OP("Neg", -x, Neg(g[0]))
 HORN_UNARY_OP("Exp", x.exp(), g[0] * y)
@@ -51,41 +40,39 @@ HORN_UNARY_OP("HardSigmoid",
 HORN_REGISTER_OP({
     .name = "Sign", .num_inputs = 1, .traits = kElementwise,
     .shape_fn = shape_fns::unary_float,
-    .kernel = unary_kernel([](const auto& x) { return x.sign(); }),
+    .kernel = kernels::elementwise_kernel,
     .differentiable = false,  // zero almost everywhere
+    .elementwise = {HORN_UNARY_CHUNK(float, x.sign()), HORN_UNARY_CHUNK(double, x.sign())},
 });
 
 HORN_REGISTER_OP({
     .name = "SigmoidGrad", .num_inputs = 2, .traits = kElementwise,
     .shape_fn = shape_fns::same_shape_binary_float,
-    .kernel = binary_same_shape_kernel([](const auto& y, const auto& dy) {
-      return dy * y * (decltype(y.sum())(1) - y);
-    }),
+    .kernel = kernels::elementwise_kernel,
     .gradient = [](Node& n, const Grads& g) -> Grads {
       Output y = n.inputs[0], dy = n.inputs[1];
       return {g[0] * dy * (1.0 - 2.0 * y), SigmoidGrad(y, g[0])};
     },
+    .elementwise = {HORN_BINARY_CHUNK(float, b * a * (1.0f - a)), HORN_BINARY_CHUNK(double, b * a * (1.0 - a))},
 });
 HORN_REGISTER_OP({
     .name = "TanhGrad", .num_inputs = 2, .traits = kElementwise,
     .shape_fn = shape_fns::same_shape_binary_float,
-    .kernel = binary_same_shape_kernel([](const auto& y, const auto& dy) {
-      return dy * (decltype(y.sum())(1) - y.square());
-    }),
+    .kernel = kernels::elementwise_kernel,
     .gradient = [](Node& n, const Grads& g) -> Grads {
       Output y = n.inputs[0], dy = n.inputs[1];
       return {g[0] * dy * (-2.0 * y), TanhGrad(y, g[0])};
     },
+    .elementwise = {HORN_BINARY_CHUNK(float, b * (1.0f - a.square())), HORN_BINARY_CHUNK(double, b * (1.0 - a.square()))},
 });
 HORN_REGISTER_OP({
     .name = "ReluGrad", .num_inputs = 2, .traits = kElementwise,
     .shape_fn = shape_fns::same_shape_binary_float,
-    .kernel = binary_same_shape_kernel([](const auto& dy, const auto& x) {
-      using T = decltype(x.sum());
-      return (x > T(0)).select(dy, T(0));
-    }),
+    .kernel = kernels::elementwise_kernel,
     // The mask is piecewise constant in x: no gradient flows to x.
     .gradient = [](Node& n, const Grads& g) -> Grads { return {ReluGrad(g[0], n.inputs[1]), Output{}}; },
+    .elementwise = {HORN_BINARY_CHUNK(float, (b > 0.0f).select(a, 0.0f)),
+                    HORN_BINARY_CHUNK(double, (b > 0.0).select(a, 0.0))},
 });
 
 Output unary(const char* op, Output x, Name name) {

@@ -1,0 +1,44 @@
+#include "core/compiler/compiler.h"
+
+#include <sstream>
+
+#include "core/op_registry.h"
+
+namespace horn::compiler {
+
+std::vector<std::unique_ptr<Pass>> default_pipeline() {
+  std::vector<std::unique_ptr<Pass>> passes;
+  passes.push_back(make_algebraic_simplification());
+  passes.push_back(make_constant_folding());
+  passes.push_back(make_common_subexpression_elimination());
+  passes.push_back(make_algebraic_simplification());  // folding and CSE expose more
+  passes.push_back(make_elementwise_fusion());
+  return passes;
+}
+
+Compilation compile(const Graph& source, const std::vector<Output>& fetches, const std::vector<Node*>& targets,
+                    const std::vector<FeedSpec>& feeds, std::vector<std::unique_ptr<Pass>> passes) {
+  Compilation c{clone_for(source, fetches, targets, feeds), {}};
+  c.summary.source_nodes = source.num_nodes();
+  c.summary.passes.emplace_back("prune+specialise", c.graph.num_live());
+  for (auto& pass : passes) {
+    pass->run(c.graph);
+    c.summary.passes.emplace_back(pass->name(), c.graph.num_live());
+  }
+  for (Node* n : c.graph.live_nodes())
+    if (n->op_name() == "FusedElementwise") c.summary.fusions.push_back(n->name + " <- " + n->attrs.get<std::string>("ops"));
+  return c;
+}
+
+std::string PlanSummary::to_string() const {
+  std::ostringstream s;
+  s << "nodes: " << source_nodes << " in the graph";
+  for (const auto& [pass, n] : passes) s << " -> " << n << " after " << pass;
+  s << "\nfusions (" << fusions.size() << "):\n";
+  for (const auto& f : fusions) s << "  " << f << "\n";
+  s << "memory: peak arena " << arena_bytes << " bytes, " << unshared_bytes << " without reuse, " << in_place
+    << " outputs in place\n";
+  return s.str();
+}
+
+}  // namespace horn::compiler

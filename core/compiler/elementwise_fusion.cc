@@ -1,0 +1,90 @@
+// Loop fusion (XLA's "loop fusion"): a chain of elementwise ops whose intermediate results
+// have one consumer each becomes one FusedElementwise node. The chain then makes one pass
+// over memory instead of one per op, and its intermediates never leave L1.
+#include <algorithm>
+#include <map>
+
+#include "core/compiler/pass.h"
+#include "core/op_registry.h"
+
+namespace horn::compiler {
+namespace {
+
+class ElementwiseFusion : public Pass {
+ public:
+  std::string name() const override { return "elementwise_fusion"; }
+
+  bool run(CompiledGraph& g) override {
+    const std::vector<Node*> order = g.live_nodes();
+    std::map<const Node*, int> uses, position;
+    for (size_t i = 0; i < order.size(); ++i) {
+      position[order[i]] = static_cast<int>(i);
+      for (const Output& in : order[i]->inputs) ++uses[in.node];
+      for (const Node* c : order[i]->control_inputs) uses[c] += 1000;  // never fuse a control source
+    }
+    std::map<const Node*, bool> taken;
+    bool changed = false;
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      Node* root = *it;
+      if (taken[root] || !fusable(*root)) continue;
+      std::vector<Node*> group{root};
+      taken[root] = true;
+      for (size_t i = 0; i < group.size(); ++i)
+        for (const Output& in : group[i]->inputs) {
+          Node* p = in.node;
+          if (taken[p] || !fusable(*p) || uses[p] != 1 || g.is_fetched(p) || p->output_shapes[0] != root->output_shapes[0])
+            continue;
+          taken[p] = true;
+          group.push_back(p);
+        }
+      if (group.size() < 2) continue;
+      std::sort(group.begin(), group.end(), [&](Node* a, Node* b) { return position[a] < position[b]; });
+      fuse(g, group);
+      changed = true;
+    }
+    return changed;
+  }
+
+ private:
+  static bool fusable(const Node& n) {
+    return n.op->elementwise && !n.op->has(kStateful) && n.num_outputs() == 1 && is_floating(n.output_dtypes[0]) &&
+           n.output_shapes[0].is_fully_known() && n.control_inputs.empty();
+  }
+
+  // Replaces `group` (topologically ordered; the last is the root) by one fused node.
+  static void fuse(CompiledGraph& g, const std::vector<Node*>& group) {
+    std::vector<Output> externals;
+    std::map<const Node*, int> result;
+    std::vector<int64_t> program;
+    std::string ops;
+    for (size_t k = 0; k < group.size(); ++k) {
+      const Node* n = group[k];
+      program.push_back(static_cast<int64_t>(n->inputs.size()));
+      for (const Output& in : n->inputs) {
+        if (auto r = result.find(in.node); r != result.end()) {
+          program.push_back(-(r->second + 1));
+          continue;
+        }
+        auto e = std::find(externals.begin(), externals.end(), in);
+        if (e == externals.end()) e = externals.insert(externals.end(), in);
+        program.push_back(e - externals.begin());
+      }
+      result[n] = static_cast<int>(k);
+      ops += (k ? "," : "") + n->op_name();
+    }
+    Node* root = group.back();
+    Node* fused = g.graph->add_node("FusedElementwise", externals,
+                                    {{"ops", ops},
+                                     {"program", program},
+                                     {"shape", root->output_shapes[0]},
+                                     {"dtype", root->output_dtypes[0]}},
+                                    "fused/" + root->name);
+    g.replace_uses(root->output(), fused->output());
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> make_elementwise_fusion() { return std::make_unique<ElementwiseFusion>(); }
+
+}  // namespace horn::compiler

@@ -1,0 +1,127 @@
+// FusedElementwise: a chain of elementwise ops, made by the compiler's fusion pass, run as
+// one loop over memory. Its program is a list of instructions, each an elementwise op's
+// ElementwiseFn applied to external inputs or earlier results; the last result is the
+// output. The loop walks the same fixed 64K-element blocks as unfused kernels, in chunks of
+// kChunk that stay in L1, with 64-byte-aligned scratch: every element takes the same SIMD
+// path as it would unfused, so the results are bitwise identical.
+#include <cstdlib>
+#include <sstream>
+
+#include "ops/kernel_util.h"
+#include "ops/ops.h"
+
+namespace horn::ops {
+namespace {
+
+constexpr int64_t kChunk = 1024;  // divides kElementwiseBlock; 4 KiB of floats per temporary
+static_assert(kElementwiseBlock % kChunk == 0);
+
+struct Program {
+  std::vector<const OpDef*> ops;
+  std::vector<std::vector<int64_t>> args;  // >= 0: external input; < 0: result -(r + 1)
+};
+
+Program decode(const Node& node) {
+  Program p;
+  std::stringstream names(node.attrs.get<std::string>("ops"));
+  for (std::string name; std::getline(names, name, ',');) p.ops.push_back(&OpRegistry::global().get(name));
+  const std::vector<int64_t>& code = node.attrs.get<std::vector<int64_t>>("program");
+  size_t at = 0;
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    HORN_ASSERT(at < code.size(), "FusedElementwise '", node.name, "': program too short");
+    const int64_t nargs = code[at++];
+    p.args.emplace_back(code.begin() + at, code.begin() + at + nargs);
+    at += nargs;
+  }
+  return p;
+}
+
+// Scratch for one thread: `slots` aligned arrays of kChunk elements.
+template <typename T>
+T* scratch(size_t slots) {
+  struct Buffer {
+    T* data = nullptr;
+    size_t slots = 0;
+    ~Buffer() { std::free(data); }
+  };
+  thread_local Buffer b;
+  if (b.slots < slots) {
+    std::free(b.data);
+    b.data = static_cast<T*>(std::aligned_alloc(64, slots * kChunk * sizeof(T)));
+    if (!b.data) fail("FusedElementwise: out of memory for scratch");
+    b.slots = slots;
+  }
+  return b.data;
+}
+
+template <typename T>
+void run_program(const Node& node, const std::vector<Tensor>& inputs, Tensor& out) {
+  const Program p = decode(node);
+  const Shape& os = out.shape();
+  enum class Kind { kFull, kScalar, kBroadcast };
+  std::vector<Kind> kind;
+  std::vector<std::vector<int64_t>> strides;
+  for (const Tensor& t : inputs) {
+    kind.push_back(t.shape() == os ? Kind::kFull : t.size() == 1 ? Kind::kScalar : Kind::kBroadcast);
+    strides.push_back(kernels::broadcast_strides(t.shape(), os));
+  }
+  const size_t n_in = inputs.size(), n_ops = p.ops.size();
+  T* y = out.data<T>();
+  parallel_blocks(out.size(), kElementwiseBlock, [&](int64_t s, int64_t e) {
+    T* temps = scratch<T>(n_in + n_ops);
+    std::vector<const T*> in_ptr(n_in), arg_ptr;
+    for (int64_t c = s; c < e; c += kChunk) {
+      const int64_t len = std::min(kChunk, e - c);
+      for (size_t j = 0; j < n_in; ++j) {
+        const T* base = inputs[j].data<T>();
+        if (kind[j] == Kind::kFull) {
+          in_ptr[j] = base + c;
+          continue;
+        }
+        T* slot = temps + j * kChunk;
+        if (kind[j] == Kind::kScalar) {
+          std::fill_n(slot, len, base[0]);
+        } else {
+          for (int64_t i = 0; i < len; ++i) {  // gather the broadcast operand's values
+            int64_t rem = c + i, offset = 0;
+            for (int d = os.rank() - 1; d >= 0; --d) {
+              offset += (rem % os.dim(d)) * strides[j][d];
+              rem /= os.dim(d);
+            }
+            slot[i] = base[offset];
+          }
+        }
+        in_ptr[j] = slot;
+      }
+      for (size_t k = 0; k < n_ops; ++k) {
+        arg_ptr.clear();
+        for (int64_t a : p.args[k]) arg_ptr.push_back(a >= 0 ? in_ptr[a] : temps + (n_in - a - 1) * kChunk);
+        T* dst = k + 1 == n_ops ? y + c : temps + (n_in + k) * kChunk;
+        if constexpr (std::is_same_v<T, float>) p.ops[k]->elementwise.f32(arg_ptr.data(), dst, len);
+        else p.ops[k]->elementwise.f64(arg_ptr.data(), dst, len);
+      }
+    }
+  });
+}
+
+HORN_REGISTER_OP({
+    .name = "FusedElementwise", .num_inputs = -1, .traits = kElementwise | kBroadcasting,
+    .shape_fn = [](ShapeContext& c) {
+      const Shape& shape = c.attrs().get<Shape>("shape");
+      const DType dtype = c.attrs().get<DType>("dtype");
+      if (!is_floating(dtype)) c.error("fused ops must be float, got ", dtype_name(dtype));
+      for (size_t i = 0; i < c.input_shapes.size(); ++i) {
+        Shape b;
+        if (c.input_dtypes[i] != dtype || !broadcast_shapes(c.input_shapes[i], shape, &b) || b != shape)
+          c.error("input ", i, " (", dtype_name(c.input_dtypes[i]), c.input_shapes[i], ") does not broadcast to ", shape);
+      }
+      c.set_output(dtype, shape);
+    },
+    .kernel = [](KernelContext& k) {
+      kernels::dispatch_float(k.output().dtype(), [&](auto v) { run_program<decltype(v)>(k.node, k.inputs, k.output()); });
+    },
+    .differentiable = false,  // made by the compiler after differentiation
+});
+
+}  // namespace
+}  // namespace horn::ops

@@ -1,0 +1,269 @@
+// The graph compiler: each pass before and after, memory planning, the plan summary of the
+// MNIST training step, DOT output, and a differential test of compiled plans against the
+// reference interpreter on 1,000 random graphs with their gradients.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "autodiff/gradients.h"
+#include "core/compiler/compiler.h"
+#include "core/op_registry.h"
+#include "core/random.h"
+#include "keras_api/keras.h"
+#include "tests/test_util.h"
+
+namespace horn {
+namespace {
+using compiler::clone_for;
+using testing::F;
+
+int count_ops(const compiler::CompiledGraph& g, const std::string& op) {
+  int n = 0;
+  for (Node* node : g.live_nodes()) n += node->op_name() == op;
+  return n;
+}
+
+TEST(Compiler, CloneKeepsOnlyWhatTheFetchesNeedAndSpecialisesFedShapes) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {-1, 3}, "x");
+  Output used = ops::Relu(x);
+  ops::Exp(x);  // not fetched: pruned
+  compiler::CompiledGraph c = clone_for(g, {used}, {}, {{x, DType::kFloat32, Shape{5, 3}}});
+  EXPECT_EQ(c.num_live(), 2);
+  EXPECT_EQ(c.fetches[0].shape(), (Shape{5, 3}));
+  EXPECT_EQ(c.fetches[0].node->name, "Relu") << "names are kept";
+}
+
+TEST(Compiler, CommonSubexpressionEliminationMergesSameOpsButNotRandomOnes) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {4}, "x");
+  Output a = ops::Exp(x), b = ops::Exp(x);
+  Output r1 = ops::RandomUniformLike(x, 1), r2 = ops::RandomUniformLike(x, 1);
+  Output y = a + b + r1 + r2;
+  compiler::CompiledGraph c = clone_for(g, {y}, {}, {{x, DType::kFloat32, Shape{4}}});
+  EXPECT_TRUE(compiler::make_common_subexpression_elimination()->run(c));
+  EXPECT_EQ(count_ops(c, "Exp"), 1);
+  EXPECT_EQ(count_ops(c, "RandomUniformLike"), 2);
+  EXPECT_FALSE(compiler::make_common_subexpression_elimination()->run(c)) << "a second run finds nothing";
+}
+
+TEST(Compiler, ConstantFoldingEvaluatesConstantsAndShapeOnlyOps) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {-1, 2}, "x");
+  Output k = ops::Exp(ops::Const(g, F({2}, {0, 1})));
+  Output y = x * k + ops::Size(x, DType::kFloat32);
+  compiler::CompiledGraph c = clone_for(g, {y}, {}, {{x, DType::kFloat32, Shape{3, 2}}});
+  EXPECT_TRUE(compiler::make_constant_folding()->run(c));
+  EXPECT_EQ(count_ops(c, "Exp"), 0);
+  EXPECT_EQ(count_ops(c, "Size"), 0) << "the fed shape makes Size a constant";
+  Session s(g);
+  testing::expect_near(s.run({{x, F({3, 2}, {1, 1, 1, 1, 1, 1})}}, y), {3, 2},
+                       {7, 6 + std::exp(1.0), 7, 6 + std::exp(1.0), 7, 6 + std::exp(1.0)});
+}
+
+TEST(Compiler, AlgebraicSimplificationRemovesIdentities) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {2, 3}, "x");
+  Output y = ops::Transpose(ops::Transpose(ops::Neg(ops::Neg(x * 1.0 + 0.0)))) / 1.0;
+  Output z = ops::Reshape(ops::StopGradient(y), {2, 3});
+  Output grown = x + ops::Const(g, Tensor::zeros(DType::kFloat32, {4, 2, 3}));  // broadcast: not an identity
+  compiler::CompiledGraph c = clone_for(g, {z, grown}, {}, {{x, DType::kFloat32, Shape{2, 3}}});
+  EXPECT_TRUE(compiler::make_algebraic_simplification()->run(c));
+  EXPECT_EQ(c.fetches[0].node, c.feeds[0]) << "z simplifies to x itself";
+  EXPECT_EQ(c.fetches[1].shape(), (Shape{4, 2, 3}));
+  EXPECT_EQ(c.fetches[1].node->op_name(), "Add");
+}
+
+TEST(Compiler, ElementwiseFusionMakesOneNodeAndMatchesTheUnfusedChainBitwise) {
+  Graph g;
+  const int64_t n = 300000;  // several blocks and a ragged tail
+  Output a = ops::Placeholder(g, DType::kFloat32, {n / 100, 100}, "a");
+  Output b = ops::Placeholder(g, DType::kFloat32, {100}, "b");
+  Output y = ops::Sigmoid(ops::Tanh(a * b + a) - 0.5) * ops::Exp(-ops::Square(a));
+  compiler::CompiledGraph c = clone_for(g, {y}, {}, {{a, DType::kFloat32, Shape{n / 100, 100}}, {b, DType::kFloat32, Shape{100}}});
+  EXPECT_TRUE(compiler::make_elementwise_fusion()->run(c));
+  EXPECT_EQ(count_ops(c, "FusedElementwise"), 1);
+  EXPECT_EQ(c.num_live(), 4) << "two placeholders, the constant 0.5, one fused node";
+  // The nine ops in a topological order (GCC builds the right operand of `*` first).
+  EXPECT_EQ(c.fetches[0].node->attrs.get<std::string>("ops"), "Square,Neg,Exp,Mul,Add,Tanh,Sub,Sigmoid,Mul");
+  Session::Feeds feeds{{a, Tensor::normal(DType::kFloat32, {n / 100, 100}, 0, 1, 3)},
+                       {b, Tensor::normal(DType::kFloat32, {100}, 0, 1, 4)}};
+  Session fused(g), reference(g, {.optimize = false});
+  EXPECT_TRUE(fused.run(feeds, y).bitwise_equal(reference.run(feeds, y)));
+}
+
+TEST(Compiler, MemoryPlanReusesBuffersAndWritesInPlace) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {256, 256}, "x");
+  Output w = ops::Const(g, Tensor::uniform(DType::kFloat32, {256, 256}, -0.1, 0.1, 1));
+  Output h = x;
+  for (int i = 0; i < 6; ++i) h = ops::Sigmoid(ops::MatMul(h, w));  // a chain: each value dies at its consumer
+  Output y = ops::Sum(h);
+  Session s(g);
+  Tensor xv = Tensor::uniform(DType::kFloat32, {256, 256}, -1, 1, 2);
+  const compiler::PlanSummary& p = s.plan_summary({{x, xv}}, {y});
+  EXPECT_GT(p.unshared_bytes, 0);
+  EXPECT_LE(p.arena_bytes * 3, p.unshared_bytes) << p.to_string();
+  EXPECT_GE(p.in_place, 5) << p.to_string();
+  Session reference(g, {.optimize = false});
+  EXPECT_TRUE(s.run({{x, xv}}, y).bitwise_equal(reference.run({{x, xv}}, y)));
+}
+
+// The seed model's training step: 784-500 sigmoid-500 sigmoid-10 softmax, Adam, batch 100.
+TEST(Compiler, MnistTrainingStepPlan) {
+  using namespace keras;
+  Sequential m;
+  m.add(Dense(500, {.input_dim = 784, .activation = "sigmoid"}));
+  m.add(Dense(500, {.activation = "sigmoid"}));
+  m.add(Dense(10, {.activation = "softmax"}));
+  m.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
+  Graph& g = m.graph();
+  Node* x = g.find_node("input");
+  Node* y = g.find_node("target");
+  std::vector<Node*> updates;
+  for (const auto& n : g.nodes())
+    if (n->op->has(kWritesVariable)) updates.push_back(n.get());
+  Output loss = g.find_node("loss/Mean")->output();
+  Session s(g);
+  s.initialize_variables();
+  const compiler::PlanSummary& p =
+      s.plan_summary({{x->output(), Tensor::zeros(DType::kFloat32, {100, 784})},
+                      {y->output(), Tensor::zeros(DType::kFloat32, {100, 10})}},
+                     {loss}, updates);
+  std::cout << p.to_string();
+  EXPECT_LT(p.passes.back().second, p.passes.front().second) << "passes removed nodes";
+  EXPECT_GE(p.fusions.size(), 10u);
+  EXPECT_LE(p.arena_bytes * 2, p.unshared_bytes) << "peak arena at most half the no-reuse sum";
+}
+
+TEST(Compiler, DotShowsFusedClustersAndParsesWithGraphviz) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {8}, "x");
+  Output y = ops::Sigmoid(x * 2.0 + 1.0);
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = tmp ? tmp : "/tmp";
+  Session s(g, {.dump_dot_dir = dir});
+  s.run({{x, Tensor::ones(DType::kFloat32, {8})}}, y);
+  std::ifstream after(dir + "/plan_0_after.dot");
+  const std::string dot((std::istreambuf_iterator<char>(after)), std::istreambuf_iterator<char>());
+  EXPECT_NE(dot.find("subgraph cluster_"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("fused: Mul Add Sigmoid"), std::string::npos) << dot;
+  if (std::system("command -v dot >/dev/null 2>&1") == 0) {
+    const std::string cmd = "dot -Tsvg " + dir + "/plan_0_after.dot -o " + dir + "/plan.svg && dot -Tsvg " + dir +
+                            "/plan_0_before.dot -o " + dir + "/before.svg";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << "Graphviz rejected the DOT output";
+  }
+}
+
+TEST(Compiler, ProfileReportListsNodesByTime) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {64, 64}, "x");
+  Output y = ops::MatMul(x, x, false, false, "product");
+  Session s(g, {.profile = true});
+  for (int i = 0; i < 3; ++i) s.run({{x, Tensor::ones(DType::kFloat32, {64, 64})}}, y);
+  const std::string report = s.profile_report();
+  EXPECT_NE(report.find("product"), std::string::npos) << report;
+  EXPECT_NE(report.find("MatMul"), std::string::npos) << report;
+}
+
+// ---- differential test ----
+
+// A random graph of elementwise, broadcast, matmul, reduction and reshape ops, with the
+// gradients of its sum with respect to its inputs. Values stay bounded (tanh squashes).
+struct RandomGraph {
+  Graph g;
+  std::vector<Output> inputs, fetches;
+  Session::Feeds feeds;
+  std::string listing;
+};
+
+void build_random_graph(uint64_t seed, RandomGraph& r) {
+  uint64_t draw = 0;
+  auto pick = [&](int64_t n) { return static_cast<int64_t>(random::bits(seed, 77, draw++) % n); };
+  Graph& g = r.g;
+  std::vector<Output> pool;
+  auto dims = [&] { return std::vector<int64_t>{1, 3, 4, 5}[pick(4)]; };
+  auto add_input = [&](Shape s, bool unknown_batch) {
+    Shape declared = s;
+    if (unknown_batch && s.rank() > 0) declared.set_dim(0, -1);
+    Output p = ops::Placeholder(g, DType::kFloat32, declared, "in" + std::to_string(r.inputs.size()));
+    r.inputs.push_back(p);
+    r.feeds.push_back({p, Tensor::uniform(DType::kFloat32, s, -1.5, 1.5, seed * 31 + r.inputs.size())});
+    pool.push_back(p);
+    return p;
+  };
+  add_input(Shape{dims(), dims()}, true);
+  add_input(Shape{dims()}, false);
+  auto shape_of = [&](Output o) {  // concrete, though placeholders may declare -1
+    std::vector<compiler::FeedSpec> specs;
+    for (auto& [p, v] : r.feeds) specs.push_back({p, v.dtype(), v.shape()});
+    return clone_for(g, {o}, {}, specs).fetches[0].shape();
+  };
+  auto operand_for = [&](Output x) -> Output {  // something that broadcasts with x
+    const Shape s = shape_of(x);
+    for (int tries = 0; tries < 4; ++tries) {
+      Output c = pool[pick(pool.size())];
+      Shape b;
+      if (broadcast_shapes(shape_of(c), s, &b) && b == s) return c;
+    }
+    switch (pick(4)) {
+      case 0: return ops::Scalar(g, pick(3) == 0 ? 1.0 : 0.5 * (pick(5) - 2));
+      case 1: return s.rank() ? add_input(Shape{s.dim(-1)}, false) : ops::Scalar(g, 0.0);
+      default: return ops::Const(g, Tensor::uniform(DType::kFloat32, s, -1, 1, seed + draw));
+    }
+  };
+  const int steps = 6 + static_cast<int>(pick(10));
+  for (int i = 0; i < steps; ++i) {
+    Output x = pool[pick(pool.size())];
+    const Shape s = shape_of(x);
+    Output y;
+    switch (pick(12)) {
+      case 0: y = ops::Tanh(x); break;
+      case 1: y = ops::Sigmoid(x) * operand_for(x); break;
+      case 2: y = ops::Relu(x - operand_for(x)); break;
+      case 3: y = ops::Exp(ops::Tanh(x)) + operand_for(x); break;
+      case 4: y = ops::Maximum(x, operand_for(x)); break;
+      case 5: y = x / (ops::Softplus(operand_for(x)) + 0.5); break;
+      case 6:
+        if (s.rank() == 2) {
+          Output w = ops::Const(g, Tensor::uniform(DType::kFloat32, {s.dim(1), dims()}, -1, 1, seed + i));
+          y = ops::Tanh(ops::MatMul(x, w));
+        } else {
+          y = ops::Square(x);
+        }
+        break;
+      case 7: y = s.rank() ? ops::Sum(x, {-1}, pick(2) == 1) : ops::Neg(x); break;
+      case 8: y = s.rank() ? ops::Mean(x, {0}, pick(2) == 1) : ops::Abs(x); break;
+      case 9: y = s.rank() ? ops::Max(x, {}, false) : ops::Softsign(x); break;
+      case 10: y = s.rank() == 2 ? ops::Transpose(x) : ops::Reshape(x, {-1}); break;
+      default: y = ops::Exp(ops::Tanh(x)) * ops::Exp(ops::Tanh(x)); break;  // a CSE candidate
+    }
+    pool.push_back(y);
+  }
+  Output loss = ops::Sum(pool.back());
+  for (size_t i = pool.size() - 3; i < pool.size(); ++i) r.fetches.push_back(pool[i]);
+  for (const Output& gx : autodiff::gradients({loss}, r.inputs, {}, {autodiff::Unconnected::kZero})) r.fetches.push_back(gx);
+  for (const auto& n : g.nodes()) {
+    r.listing += "  " + n->name + " = " + n->op_name() + "(";
+    for (const Output& in : n->inputs) r.listing += in.name() + " ";
+    r.listing += ") " + n->output_shapes[0].to_string() + "\n";
+  }
+}
+
+TEST(CompilerDifferential, ThousandRandomGraphsMatchTheReferenceInterpreterBitwise) {
+  int fused = 0;
+  for (uint64_t seed = 1; seed <= 1000; ++seed) {
+    RandomGraph r;
+    build_random_graph(seed, r);
+    Session compiled(r.g), reference(r.g, {.optimize = false});
+    const std::vector<Tensor> a = compiled.run(r.feeds, r.fetches), b = reference.run(r.feeds, r.fetches);
+    fused += !compiled.plan_summary(r.feeds, r.fetches).fusions.empty();
+    for (size_t i = 0; i < a.size(); ++i)
+      ASSERT_TRUE(a[i].bitwise_equal(b[i])) << "seed " << seed << ", fetch " << i << ": compiled " << a[i]
+                                            << " vs reference " << b[i] << "\ngraph:\n" << r.listing;
+  }
+  EXPECT_GT(fused, 500) << "most random graphs exercise fusion";
+}
+
+}  // namespace
+}  // namespace horn
