@@ -23,9 +23,11 @@ namespace {
 
 constexpr DType f32 = DType::kFloat32;
 
-// Runs `fetch` (fed with `feeds`) repeatedly in a session with `threads` threads.
-void run_graph(benchmark::State& state, Graph& g, const Session::Feeds& feeds, Output fetch, int threads) {
-  Session s(g, {.num_threads = threads});
+// Runs `fetch` (fed with `feeds`) repeatedly in a session with `threads` threads;
+// `optimize` false runs the reference interpreter (no compiler passes, no fusion).
+void run_graph(benchmark::State& state, Graph& g, const Session::Feeds& feeds, Output fetch, int threads,
+               bool optimize = true) {
+  Session s(g, {.num_threads = threads, .optimize = optimize});
   s.initialize_variables();
   s.run(feeds, fetch);  // warm-up: plan and buffers
   for (auto _ : state) benchmark::DoNotOptimize(s.run(feeds, fetch));
@@ -116,18 +118,21 @@ void BM_Unary(benchmark::State& state) {
 BENCHMARK_TEMPLATE(BM_Unary, ops::Sigmoid)->Name("BM_Sigmoid")->Apply(SizeThreadArgs)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Unary, ops::Relu)->Name("BM_Relu")->Apply(SizeThreadArgs)->UseRealTime();
 
-// The fused-chain comparison (one pass for sigmoid(a * b + a)) arrives with the compiler's
-// fusion pass; this is the unfused chain it will be measured against.
-void BM_ElementwiseChainUnfused(benchmark::State& state) {
+// sigmoid(a * b + a): fused into one pass by the compiler (optimize:1) or run op by op by
+// the reference interpreter (optimize:0). Bytes counted: the minimum, read a and b, write once.
+void BM_ElementwiseChain(benchmark::State& state) {
   const int64_t n = state.range(0);
   Graph g;
   Output a = ops::Placeholder(g, f32, {n}, "a"), b = ops::Placeholder(g, f32, {n}, "b");
   run_graph(state, g, {{a, Tensor::uniform(f32, {n}, -1, 1, 1)}, {b, Tensor::uniform(f32, {n}, -1, 1, 2)}},
-            ops::Sigmoid(a * b + a), static_cast<int>(state.range(1)));
-  state.SetBytesProcessed(state.iterations() * n * 4 * 3);  // the minimum: read a, b, write once
+            ops::Sigmoid(a * b + a), static_cast<int>(state.range(2)), state.range(1) != 0);
+  state.SetBytesProcessed(state.iterations() * n * 4 * 3);
   state.SetItemsProcessed(state.iterations() * n);
 }
-BENCHMARK(BM_ElementwiseChainUnfused)->Apply(SizeThreadArgs)->UseRealTime();
+BENCHMARK(BM_ElementwiseChain)
+    ->ArgsProduct({{1 << 20, 1 << 24}, {0, 1}, {1, 2}})
+    ->ArgNames({"n", "optimize", "threads"})
+    ->UseRealTime();
 
 void BM_BiasAdd(benchmark::State& state) {
   Graph g;
@@ -232,6 +237,31 @@ void BM_SeedModelTrainStep(benchmark::State& state) {
   set_flops(state, 2.0 * 3 * 100 * (784 * 500 + 500 * 500 + 500 * 10));
 }
 BENCHMARK(BM_SeedModelTrainStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The same step run directly on the graph: the compiled plan (optimize:1) against the
+// reference interpreter (optimize:0).
+void BM_SeedModelTrainStepPlan(benchmark::State& state) {
+  keras::Sequential m = seed_model(1);
+  Graph& g = m.graph();
+  std::vector<Node*> updates;
+  for (const auto& n : g.nodes())
+    if (n->op_name().rfind("Assign", 0) == 0) updates.push_back(n.get());
+  Session s(g, {.num_threads = static_cast<int>(state.range(1)), .optimize = state.range(0) != 0});
+  s.initialize_variables();
+  Tensor y = Tensor::zeros(f32, {100, 10});
+  for (int i = 0; i < 100; ++i) y.at<float>({i, i % 10}) = 1;
+  const Session::Feeds feeds{{g.find_node("input")->output(), Tensor::uniform(f32, {100, 784}, 0, 1, 1)},
+                             {g.find_node("target")->output(), y}};
+  const std::vector<Output> loss{g.find_node("loss/Mean")->output()};
+  s.run(feeds, loss, updates);
+  for (auto _ : state) benchmark::DoNotOptimize(s.run(feeds, loss, updates));
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_SeedModelTrainStepPlan)
+    ->ArgsProduct({{0, 1}, {1, 2}})
+    ->ArgNames({"optimize", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_SeedModelPredict(benchmark::State& state) {  // 10,000 images in batches of 100
   keras::Sequential m = seed_model(static_cast<int>(state.range(0)));

@@ -29,7 +29,7 @@ def main(path):
             counters.append(f"{b['GFLOP/s']:.1f} GFLOP/s")
         if "bytes_per_second" in b:
             counters.append(f"{b['bytes_per_second'] / 1e9:.1f} GB/s")
-        if b["name"].startswith("BM_SeedModelTrainStep"):
+        if b["name"].startswith("BM_SeedModelTrainStep"):  # 600 steps make an epoch
             seconds = b["real_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
             counters.append(f"{600 * seconds:.2f} s per 60,000-image epoch")
         if "items_per_second" in b and not counters:

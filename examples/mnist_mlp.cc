@@ -4,6 +4,8 @@
 //
 //   bazel run //examples:mnist_mlp -- --epochs=20 --batch_size=100 --optimizer=adam
 //       --seed=1234 --threads=0 --save=/tmp/mnist_mlp.horn --data=DIR --train_limit=N
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -37,9 +39,13 @@ int main(int argc, char** argv) {
     model.add(Dense(10, {.activation = "softmax"}));
     model.summary();
     model.compile({.loss = "categorical_crossentropy", .optimizer = flags.str("optimizer"), .metrics = {"accuracy"}});
+    const int epochs = static_cast<int>(flags.integer("epochs"));
+    const auto start = std::chrono::steady_clock::now();
     model.fit(x_train, y_train,
-              {.batch_size = flags.integer("batch_size"), .epochs = static_cast<int>(flags.integer("epochs")),
+              {.batch_size = flags.integer("batch_size"), .epochs = epochs,
                .verbose = static_cast<int>(flags.integer("verbose"))});
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << "Training time: " << seconds << " s (" << seconds / std::max(epochs, 1) << " s per epoch)\n";
 
     std::vector<double> score = model.evaluate(x_test, y_test);
     std::cout << "Test loss: " << score[0] << "\nTest accuracy: " << score[1] << "\n";

@@ -54,6 +54,35 @@ T* scratch(size_t slots) {
   return b.data;
 }
 
+// slot[0..len) = the broadcast operand's values at output elements [start, start+len):
+// an odometer over the output index, copying (or repeating) whole innermost rows.
+template <typename T>
+void gather(const T* base, const Shape& os, const std::vector<int64_t>& strides, int64_t start, int64_t len, T* slot) {
+  const int rank = os.rank();
+  std::vector<int64_t> index(rank);
+  int64_t offset = 0, rem = start;
+  for (int d = rank - 1; d >= 0; --d) {
+    index[d] = rem % os.dim(d);
+    rem /= os.dim(d);
+    offset += index[d] * strides[d];
+  }
+  const int64_t inner = os.dim(rank - 1), inner_stride = strides[rank - 1];
+  for (int64_t i = 0; i < len;) {
+    const int64_t run = std::min(len - i, inner - index[rank - 1]);
+    if (inner_stride == 0) std::fill_n(slot + i, run, base[offset]);
+    else std::copy_n(base + offset, run, slot + i);
+    i += run;
+    offset += run * inner_stride;
+    index[rank - 1] += run;
+    for (int d = rank - 1; d > 0 && index[d] == os.dim(d); --d) {  // carry
+      offset -= index[d] * strides[d];
+      index[d] = 0;
+      ++index[d - 1];
+      offset += strides[d - 1];
+    }
+  }
+}
+
 template <typename T>
 void run_program(const Node& node, const std::vector<Tensor>& inputs, Tensor& out) {
   const Program p = decode(node);
@@ -82,14 +111,7 @@ void run_program(const Node& node, const std::vector<Tensor>& inputs, Tensor& ou
         if (kind[j] == Kind::kScalar) {
           std::fill_n(slot, len, base[0]);
         } else {
-          for (int64_t i = 0; i < len; ++i) {  // gather the broadcast operand's values
-            int64_t rem = c + i, offset = 0;
-            for (int d = os.rank() - 1; d >= 0; --d) {
-              offset += (rem % os.dim(d)) * strides[j][d];
-              rem /= os.dim(d);
-            }
-            slot[i] = base[offset];
-          }
+          gather(base, os, strides[j], c, len, slot);
         }
         in_ptr[j] = slot;
       }
