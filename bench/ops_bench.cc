@@ -242,17 +242,13 @@ BENCHMARK(BM_SeedModelTrainStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTim
 // reference interpreter (optimize:0).
 void BM_SeedModelTrainStepPlan(benchmark::State& state) {
   keras::Sequential m = seed_model(1);
-  Graph& g = m.graph();
-  std::vector<Node*> updates;
-  for (const auto& n : g.nodes())
-    if (n->op_name().rfind("Assign", 0) == 0) updates.push_back(n.get());
-  Session s(g, {.num_threads = static_cast<int>(state.range(1)), .optimize = state.range(0) != 0});
+  Session s(m.graph(), {.num_threads = static_cast<int>(state.range(1)), .optimize = state.range(0) != 0});
   s.initialize_variables();
   Tensor y = Tensor::zeros(f32, {100, 10});
   for (int i = 0; i < 100; ++i) y.at<float>({i, i % 10}) = 1;
-  const Session::Feeds feeds{{g.find_node("input")->output(), Tensor::uniform(f32, {100, 784}, 0, 1, 1)},
-                             {g.find_node("target")->output(), y}};
-  const std::vector<Output> loss{g.find_node("loss/Mean")->output()};
+  const Session::Feeds feeds{{m.input(), Tensor::uniform(f32, {100, 784}, 0, 1, 1)}, {m.target(), y}};
+  const std::vector<Output> loss{m.total_loss()};
+  const std::vector<Node*>& updates = m.training_updates();
   s.run(feeds, loss, updates);
   for (auto _ : state) benchmark::DoNotOptimize(s.run(feeds, loss, updates));
   state.SetItemsProcessed(state.iterations() * 100);

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "core/op_registry.h"
+#include "core/compiler/compiler.h"
 #include "keras_api/keras.h"
 
 using namespace horn;
@@ -18,13 +18,12 @@ int main(int argc, char** argv) {
   m.add(Dense(500, {.activation = "sigmoid"}));
   m.add(Dense(10, {.activation = "softmax"}));
   m.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
-  Graph& g = m.graph();
-  std::vector<Node*> updates;
-  for (const auto& n : g.nodes()) if (n->op->has(kWritesVariable)) updates.push_back(n.get());
-  Session s(g, {.num_threads = threads, .profile = true});
+  Session s(m.graph(), {.num_threads = threads, .profile = true});
   s.initialize_variables();
-  Session::Feeds feeds{{g.find_node("input")->output(), Tensor::uniform(DType::kFloat32, {100, 784}, 0, 1, 1)},
-                       {g.find_node("target")->output(), Tensor::zeros(DType::kFloat32, {100, 10})}};
-  for (int i = 0; i < 200; ++i) s.run(feeds, {g.find_node("loss/Mean")->output()}, updates);
+  Tensor y = Tensor::zeros(DType::kFloat32, {100, 10});
+  for (int i = 0; i < 100; ++i) y.at<float>({i, i % 10}) = 1;
+  Session::Feeds feeds{{m.input(), Tensor::uniform(DType::kFloat32, {100, 784}, 0, 1, 1)}, {m.target(), y}};
+  for (int i = 0; i < 200; ++i) s.run(feeds, {m.total_loss()}, m.training_updates());
+  std::cout << s.plan_summary(feeds, {m.total_loss()}, m.training_updates()).to_string() << "\n";
   std::cout << s.profile_report();
 }

@@ -110,6 +110,13 @@ class Sequential {
   bool compiled() const { return compiled_; }
   Graph& graph();
   Session& session();
+  // After compile: the training step as graph nodes, for running it on a graph level (as
+  // Keras's model.total_loss and optimizer updates): placeholders for x and y, the mean loss
+  // over a batch, and the update ops one step runs as targets.
+  Output input() const { return x_; }
+  Output target() const { return y_; }
+  Output total_loss() const { return loss_; }
+  const std::vector<Node*>& training_updates() const { return train_targets_; }
 
   bool stop_training = false;  // set by callbacks (EarlyStopping)
 

@@ -26,7 +26,8 @@ Compilation compile(const Graph& source, const std::vector<Output>& fetches, con
     c.summary.passes.emplace_back(pass->name(), c.graph.num_live());
   }
   for (Node* n : c.graph.live_nodes())
-    if (n->op_name() == "FusedElementwise") c.summary.fusions.push_back(n->name + " <- " + n->attrs.get<std::string>("ops"));
+    if (n->op_name() == "FusedElementwise" || n->op_name() == "FusedAssign")
+      c.summary.fusions.push_back(n->name + " <- " + n->attrs.get<std::string>("ops"));
   return c;
 }
 

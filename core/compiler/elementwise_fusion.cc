@@ -1,6 +1,9 @@
 // Loop fusion (XLA's "loop fusion"): a chain of elementwise ops whose intermediate results
 // have one consumer each becomes one FusedElementwise node. The chain then makes one pass
 // over memory instead of one per op, and its intermediates never leave L1.
+//
+// Variable updates (Assign, AssignAdd, AssignSub) of the chain's shape join it as stores: an
+// optimizer's update of a weight and of all its slots becomes one FusedAssign node, one pass.
 #include <algorithm>
 #include <map>
 
@@ -32,7 +35,8 @@ class ElementwiseFusion : public Pass {
       for (size_t i = 0; i < group.size(); ++i)
         for (const Output& in : group[i]->inputs) {
           Node* p = in.node;
-          if (taken[p] || !fusable(*p) || uses[p] != 1 || g.is_fetched(p) || p->output_shapes[0] != root->output_shapes[0])
+          if (taken[p] || !fusable(*p) || uses[p] != 1 || g.is_fetched(p) || is_target(g, p) ||
+              p->output_shapes[0] != root->output_shapes[0])
             continue;
           taken[p] = true;
           group.push_back(p);
@@ -46,9 +50,21 @@ class ElementwiseFusion : public Pass {
   }
 
  private:
+  static bool is_store(const Node& n) {
+    const std::string& op = n.op_name();
+    return op == "Assign" || op == "AssignAdd" || op == "AssignSub";
+  }
+
   static bool fusable(const Node& n) {
-    return n.op->elementwise && !n.op->has(kStateful) && n.num_outputs() == 1 && is_floating(n.output_dtypes[0]) &&
-           n.output_shapes[0].is_fully_known() && n.control_inputs.empty();
+    if (n.num_outputs() != 1 || !is_floating(n.output_dtypes[0]) || !n.output_shapes[0].is_fully_known() ||
+        !n.control_inputs.empty())
+      return false;
+    if (is_store(n)) return n.inputs[1].shape() == n.output_shapes[0];  // no broadcast into a variable
+    return n.op->elementwise && !n.op->has(kStateful);
+  }
+
+  static bool is_target(const CompiledGraph& g, const Node* n) {
+    return std::find(g.targets.begin(), g.targets.end(), n) != g.targets.end();
   }
 
   // Replaces `group` (topologically ordered; the last is the root) by one fused node.
@@ -72,13 +88,19 @@ class ElementwiseFusion : public Pass {
       result[n] = static_cast<int>(k);
       ops += (k ? "," : "") + n->op_name();
     }
+    std::vector<int64_t> stores;
+    for (size_t k = 0; k < group.size(); ++k) {
+      if (!is_store(*group[k])) continue;
+      auto var = std::find(externals.begin(), externals.end(), group[k]->inputs[0]);
+      stores.push_back(var - externals.begin());
+    }
     Node* root = group.back();
-    Node* fused = g.graph->add_node("FusedElementwise", externals,
-                                    {{"ops", ops},
-                                     {"program", program},
-                                     {"shape", root->output_shapes[0]},
-                                     {"dtype", root->output_dtypes[0]}},
+    AttrMap attrs{{"ops", ops}, {"program", program}, {"shape", root->output_shapes[0]}, {"dtype", root->output_dtypes[0]}};
+    if (!stores.empty()) attrs.set("stores", stores);
+    Node* fused = g.graph->add_node(stores.empty() ? "FusedElementwise" : "FusedAssign", externals, std::move(attrs),
                                     "fused/" + root->name);
+    for (Node*& t : g.targets)
+      if (t == root) t = fused;
     g.replace_uses(root->output(), fused->output());
   }
 };

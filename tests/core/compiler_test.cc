@@ -117,23 +117,21 @@ TEST(Compiler, MnistTrainingStepPlan) {
   m.add(Dense(500, {.activation = "sigmoid"}));
   m.add(Dense(10, {.activation = "softmax"}));
   m.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
-  Graph& g = m.graph();
-  Node* x = g.find_node("input");
-  Node* y = g.find_node("target");
-  std::vector<Node*> updates;
-  for (const auto& n : g.nodes())
-    if (n->op->has(kWritesVariable)) updates.push_back(n.get());
-  Output loss = g.find_node("loss/Mean")->output();
-  Session s(g);
+  Session s(m.graph());
   s.initialize_variables();
-  const compiler::PlanSummary& p =
-      s.plan_summary({{x->output(), Tensor::zeros(DType::kFloat32, {100, 784})},
-                      {y->output(), Tensor::zeros(DType::kFloat32, {100, 10})}},
-                     {loss}, updates);
+  const compiler::PlanSummary& p = s.plan_summary({{m.input(), Tensor::zeros(DType::kFloat32, {100, 784})},
+                                                   {m.target(), Tensor::zeros(DType::kFloat32, {100, 10})}},
+                                                  {m.total_loss()}, m.training_updates());
   std::cout << p.to_string();
-  EXPECT_LT(p.passes.back().second, p.passes.front().second) << "passes removed nodes";
-  EXPECT_GE(p.fusions.size(), 10u);
-  EXPECT_LE(p.arena_bytes * 2, p.unshared_bytes) << "peak arena at most half the no-reuse sum";
+  EXPECT_LT(p.passes.back().second, p.passes.front().second / 3) << "passes removed most nodes";
+  int updates = 0;
+  for (const std::string& f : p.fusions) updates += f.find("AssignSub") != std::string::npos;
+  EXPECT_EQ(updates, 6) << "one fused Adam update (weight, m and v) per variable";
+  // With Adam's temporaries fused away, what remains is mostly activations and weight
+  // gradients, one of which (dW1, 1.57 MB) is over a third of the total: the peak (2.4 MB)
+  // is 57% of the no-reuse sum (4.2 MB). Before the optimizer fusion both were twice as
+  // large and the peak was 40% of the sum.
+  EXPECT_LE(p.arena_bytes * 10, p.unshared_bytes * 6) << "peak arena at most 60% of the no-reuse sum";
 }
 
 TEST(Compiler, DotShowsFusedClustersAndParsesWithGraphviz) {
