@@ -117,24 +117,23 @@ Tensor Tensor::arange(DType dtype, int64_t n) {
   return t;
 }
 
-Tensor Tensor::uniform(DType dtype, const Shape& shape, double low, double high, uint64_t seed) {
-  if (!is_floating(dtype)) fail("Tensor::uniform: dtype must be float32 or float64");
+namespace {
+// A float tensor whose element i is value_at(i).
+Tensor random_tensor(const char* what, DType dtype, const Shape& shape, const std::function<double(int64_t)>& value_at) {
+  if (!is_floating(dtype)) fail("Tensor::", what, ": dtype must be float32 or float64");
   Tensor t(dtype, shape);
-  visit_dtype(dtype, [&](auto v) {
-    using T = decltype(v);
-    fill_with<T>(t, [&](int64_t i) { return low + (high - low) * random::uniform01(seed, 0, i); });
-  });
+  visit_dtype(dtype, [&](auto v) { fill_with<decltype(v)>(t, value_at); });
   return t;
+}
+}  // namespace
+
+Tensor Tensor::uniform(DType dtype, const Shape& shape, double low, double high, uint64_t seed) {
+  return random_tensor("uniform", dtype, shape,
+                       [&](int64_t i) { return low + (high - low) * random::uniform01(seed, 0, i); });
 }
 
 Tensor Tensor::normal(DType dtype, const Shape& shape, double mean, double stddev, uint64_t seed) {
-  if (!is_floating(dtype)) fail("Tensor::normal: dtype must be float32 or float64");
-  Tensor t(dtype, shape);
-  visit_dtype(dtype, [&](auto v) {
-    using T = decltype(v);
-    fill_with<T>(t, [&](int64_t i) { return mean + stddev * random::normal(seed, 0, i); });
-  });
-  return t;
+  return random_tensor("normal", dtype, shape, [&](int64_t i) { return mean + stddev * random::normal(seed, 0, i); });
 }
 
 int64_t Tensor::flat_index(std::initializer_list<int64_t> index) const {

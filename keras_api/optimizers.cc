@@ -11,6 +11,11 @@ namespace horn::keras::optimizers {
 
 // ---- base ----
 
+Optimizer::Optimizer(double learning_rate, double decay) : learning_rate_(learning_rate), decay_(decay) {
+  if (!(learning_rate >= 0)) fail("optimizer: learning_rate must be >= 0, got ", learning_rate);
+  if (!(decay >= 0)) fail("optimizer: decay must be >= 0, got ", decay);
+}
+
 Output Optimizer::scalar(double v) const { return ops::Scalar(*graph_, v, dtype_); }
 
 Output Optimizer::slot(Output param, const std::string& name, double initial) {
@@ -49,10 +54,8 @@ std::vector<Node*> Optimizer::apply_gradients(const std::vector<Output>& grads, 
 
 // ---- SGD ----
 
-SGD::SGD(SGDOptions o) : o_(o) {
-  if (o.learning_rate < 0 || o.momentum < 0 || o.decay < 0) fail("SGD: learning_rate, momentum and decay must be >= 0");
-  learning_rate_ = o.learning_rate;
-  decay_ = o.decay;
+SGD::SGD(SGDOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {
+  if (!(o.momentum >= 0)) fail("SGD: momentum must be >= 0, got ", o.momentum);
 }
 std::map<std::string, double> SGD::config() const {
   return {{"learning_rate", o_.learning_rate}, {"momentum", o_.momentum}, {"nesterov", o_.nesterov}, {"decay", o_.decay}};
@@ -67,10 +70,7 @@ Node* SGD::update(Output p, Output g, const Step& s) {
 
 // ---- RMSprop ----
 
-RMSprop::RMSprop(RMSpropOptions o) : o_(o) {
-  learning_rate_ = o.learning_rate;
-  decay_ = o.decay;
-}
+RMSprop::RMSprop(RMSpropOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
 std::map<std::string, double> RMSprop::config() const {
   return {{"learning_rate", o_.learning_rate}, {"rho", o_.rho}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
@@ -82,10 +82,7 @@ Node* RMSprop::update(Output p, Output g, const Step& s) {
 
 // ---- Adagrad ----
 
-Adagrad::Adagrad(AdagradOptions o) : o_(o) {
-  learning_rate_ = o.learning_rate;
-  decay_ = o.decay;
-}
+Adagrad::Adagrad(AdagradOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
 std::map<std::string, double> Adagrad::config() const {
   return {{"learning_rate", o_.learning_rate}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
@@ -97,10 +94,7 @@ Node* Adagrad::update(Output p, Output g, const Step& s) {
 
 // ---- Adadelta ----
 
-Adadelta::Adadelta(AdadeltaOptions o) : o_(o) {
-  learning_rate_ = o.learning_rate;
-  decay_ = o.decay;
-}
+Adadelta::Adadelta(AdadeltaOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
 std::map<std::string, double> Adadelta::config() const {
   return {{"learning_rate", o_.learning_rate}, {"rho", o_.rho}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
@@ -117,10 +111,7 @@ Node* Adadelta::update(Output p, Output g, const Step& s) {
 
 // ---- Adam ----
 
-Adam::Adam(AdamOptions o) : o_(o) {
-  learning_rate_ = o.learning_rate;
-  decay_ = o.decay;
-}
+Adam::Adam(AdamOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
 std::map<std::string, double> Adam::config() const {
   return {{"learning_rate", o_.learning_rate}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"decay", o_.decay}, {"amsgrad", o_.amsgrad}};
@@ -139,10 +130,7 @@ Node* Adam::update(Output p, Output g, const Step& s) {
 
 // ---- Adamax ----
 
-Adamax::Adamax(AdamaxOptions o) : o_(o) {
-  learning_rate_ = o.learning_rate;
-  decay_ = o.decay;
-}
+Adamax::Adamax(AdamaxOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
 std::map<std::string, double> Adamax::config() const {
   return {{"learning_rate", o_.learning_rate}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"decay", o_.decay}};
@@ -157,7 +145,7 @@ Node* Adamax::update(Output p, Output g, const Step& s) {
 
 // ---- Nadam ----
 
-Nadam::Nadam(NadamOptions o) : o_(o) { learning_rate_ = o.learning_rate; }
+Nadam::Nadam(NadamOptions o) : Optimizer(o.learning_rate, 0.0), o_(o) {}
 std::map<std::string, double> Nadam::config() const {
   return {{"learning_rate", o_.learning_rate}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"schedule_decay", o_.schedule_decay}};

@@ -16,6 +16,8 @@ namespace horn::keras::optimizers {
 
 class Optimizer {
  public:
+  // Throws for a negative learning rate or decay.
+  Optimizer(double learning_rate, double decay);
   virtual ~Optimizer() = default;
   virtual std::string name() const = 0;  // Keras's class name: "Adam"
   // Hyperparameters by Keras's argument names, for saving.
@@ -41,7 +43,7 @@ class Optimizer {
 
   Output slot(Output param, const std::string& name, double initial = 0);
   Output scalar(double v) const;
-  double learning_rate_ = 0, decay_ = 0;
+  const double learning_rate_, decay_;
 
  private:
   Graph* graph_ = nullptr;

@@ -172,6 +172,9 @@ TEST(Optimizers, ByNameWithKerasDefaults) {
   EXPECT_EQ(get("nadam")->config().at("learning_rate"), 0.002);
   EXPECT_EQ(get("Adam")->config().at("epsilon"), 1e-7);
   testing::expect_error([] { get("adamw"); }, {"unknown optimizer 'adamw'", "SGD", "RMSprop", "Nadam"});
+  testing::expect_error([] { Adam({.learning_rate = -1}); }, {"learning_rate", "-1"});
+  testing::expect_error([] { SGD({.momentum = -0.5}); }, {"momentum", "-0.5"});
+  testing::expect_error([] { RMSprop({.decay = -1}); }, {"decay"});
 }
 
 }  // namespace
