@@ -119,6 +119,11 @@ void run_program(const Node& node, const std::vector<Tensor>& inputs, Tensor& ou
   parallel_blocks(os.num_elements(), kElementwiseBlock, [&](int64_t s, int64_t e) {
     T* temps = scratch<T>(n_in + n_ops);
     std::vector<const T*> in_ptr(n_in), arg_ptr, result(n_ops);
+    for (size_t j = 0; j < n_in; ++j)  // scalars (an optimizer has many) are spread once per block
+      if (kind[j] == Kind::kScalar) {
+        std::fill_n(temps + j * kChunk, kChunk, inputs[j].data<T>()[0]);
+        in_ptr[j] = temps + j * kChunk;
+      }
     for (int64_t c = s; c < e; c += kChunk) {
       const int64_t len = std::min(kChunk, e - c);
       for (size_t j = 0; j < n_in; ++j) {
@@ -126,8 +131,8 @@ void run_program(const Node& node, const std::vector<Tensor>& inputs, Tensor& ou
         T* slot = temps + j * kChunk;
         switch (kind[j]) {
           case Kind::kFull: in_ptr[j] = base + c; continue;
+          case Kind::kScalar: continue;
           case Kind::kSnapshot: std::copy_n(base + c, len, slot); break;
-          case Kind::kScalar: std::fill_n(slot, len, base[0]); break;
           case Kind::kBroadcast: gather(base, os, strides[j], c, len, slot); break;
         }
         in_ptr[j] = slot;

@@ -2,6 +2,7 @@
 // MNIST training step, DOT output, and a differential test of compiled plans against the
 // reference interpreter on 1,000 random graphs with their gradients.
 #include <cstdio>
+#include <map>
 #include <cstdlib>
 #include <fstream>
 
@@ -162,6 +163,46 @@ TEST(Compiler, ProfileReportListsNodesByTime) {
   const std::string report = s.profile_report();
   EXPECT_NE(report.find("product"), std::string::npos) << report;
   EXPECT_NE(report.find("MatMul"), std::string::npos) << report;
+}
+
+// Fused optimizer updates (stores into variables) against the reference interpreter, for
+// every optimizer, over several steps: the weights must agree bit for bit.
+TEST(CompilerDifferential, EveryOptimizersTrainingStepsMatchTheReferenceBitwise) {
+  using namespace keras;
+  for (const std::string& name : optimizers::names()) {
+    SCOPED_TRACE(name);
+    for (const std::string& variant : {"default", "tuned"}) {
+      Sequential m({.seed = 5});
+      m.add(Dense(6, {.input_dim = 3, .activation = "tanh"}));
+      m.add(Dense(2, {.activation = "softmax"}));
+      std::shared_ptr<optimizers::Optimizer> opt = optimizers::get(name);
+      if (variant == "tuned") {
+        std::map<std::string, double> config = opt->config();
+        for (auto& [k, v] : config)
+          if (k == "momentum" || k == "nesterov" || k == "amsgrad") v = k == "momentum" ? 0.9 : 1;
+          else if (k == "decay") v = 0.01;
+        opt = optimizers::from_config(name, config);
+      }
+      m.compile({.loss = "categorical_crossentropy", .optimizer = opt});
+      Session compiled(m.graph()), reference(m.graph(), {.optimize = false});
+      compiled.initialize_variables();
+      reference.initialize_variables();
+      Tensor y = Tensor::zeros(DType::kFloat32, {8, 2});
+      for (int i = 0; i < 8; ++i) y.at<float>({i, i % 2}) = 1;
+      const Session::Feeds feeds{{m.input(), Tensor::normal(DType::kFloat32, {8, 3}, 0, 1, 9)}, {m.target(), y}};
+      for (int step = 0; step < 4; ++step) {
+        compiled.run(feeds, {m.total_loss()}, m.training_updates());
+        reference.run(feeds, {m.total_loss()}, m.training_updates());
+      }
+      int fused_updates = 0;
+      for (const std::string& f : compiled.plan_summary(feeds, {m.total_loss()}, m.training_updates()).fusions)
+        fused_updates += f.find("Assign") != std::string::npos;
+      EXPECT_GT(fused_updates, 0) << variant;
+      for (Node* var : m.graph().variables())
+        EXPECT_TRUE(compiled.variable_value(var).bitwise_equal(reference.variable_value(var)))
+            << variant << ": " << var->name;
+    }
+  }
 }
 
 // ---- differential test ----
