@@ -272,7 +272,7 @@ std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Output>& 
   check_run_arguments(feeds, fetches, targets);
   const Plan& plan = plan_for(feeds, fetches, targets);
   std::vector<Tensor> results;
-  arena_->execute([&] { results = execute(plan, feeds, fetches); });
+  arena_->execute([&] { results = execute(plan, feeds); });
   state_.next_run();
   return results;
 }
@@ -283,7 +283,7 @@ const compiler::PlanSummary& Session::plan_summary(const Feeds& feeds, const std
   return plan_for(feeds, fetches, targets).summary;
 }
 
-std::vector<Tensor> Session::execute(const Plan& plan, const Feeds& feeds, const std::vector<Output>&) {
+std::vector<Tensor> Session::execute(const Plan& plan, const Feeds& feeds) {
   Graph& g = *plan.graph;
   std::vector<std::vector<Tensor>> values(g.num_nodes());
   std::vector<int> uses = plan.uses;

@@ -87,8 +87,7 @@ class Session {
   struct Plan;
   const Plan& plan_for(const Feeds& feeds, const std::vector<Output>& fetches,
                        const std::vector<Node*>& targets);
-  std::vector<Tensor> execute(const Plan& plan, const Feeds& feeds,
-                              const std::vector<Output>& fetches);
+  std::vector<Tensor> execute(const Plan& plan, const Feeds& feeds);
 
   void check_run_arguments(const Feeds& feeds, const std::vector<Output>& fetches,
                            const std::vector<Node*>& targets) const;

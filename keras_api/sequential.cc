@@ -493,12 +493,15 @@ void Sequential::load_weights(const std::string& path) {
   ModelFile file = read_model_file(path);
   build();
   const std::vector<Output> vars = all_weights();
+  // A weights file holds exactly the layers' weights, in order; a model file holds them
+  // first, by name, followed by the optimizer's state.
+  const bool weights_only = file.settings.count("kind") && file.settings.at("kind") == "weights";
   std::vector<Tensor> weights;
   for (const auto& [name, t] : file.tensors)
-    if (weights.size() < vars.size() && (file.settings["kind"] == "weights" || name == vars[weights.size()].node->name))
-      weights.push_back(t);
-  if (weights.size() != vars.size())
-    fail("load_weights: '", path, "' holds ", weights.size(), " weight tensors for this model's ", vars.size());
+    if (weights.size() < vars.size() && (weights_only || name == vars[weights.size()].node->name)) weights.push_back(t);
+  if (weights.size() != vars.size() || (weights_only && file.tensors.size() != vars.size()))
+    fail("load_weights: '", path, "' holds ", weights_only ? file.tensors.size() : weights.size(),
+         " weight tensors; this model has ", vars.size());
   set_weights(weights);
 }
 

@@ -252,6 +252,9 @@ TEST(SaveLoad, WeightsOnly) {
   Sequential other;
   other.add(Dense(2, {.input_dim = 4}));
   expect_error([&] { other.load_weights(path); }, {"weight"});
+  Sequential prefix;  // the same first layer, but fewer layers: not a partial load
+  prefix.add(Dense(16, {.input_dim = 4, .activation = "relu"}));
+  expect_error([&] { prefix.load_weights(path); }, {"holds 4 weight tensors", "this model has 2"});
 }
 
 TEST(SaveLoad, CorruptTruncatedOrWrongVersionFilesFailClearly) {
