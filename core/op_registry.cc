@@ -26,6 +26,12 @@ const OpDef& OpRegistry::get(const std::string& name) const {
   fail("unknown op '", name, "': it is not registered (is the ops library linked with alwayslink?)");
 }
 
+int OpRegistry::index_of(const std::string& name) const {
+  for (size_t i = 0; i < ops_.size(); ++i)
+    if (ops_[i]->name == name) return static_cast<int>(i);
+  fail("unknown op '", name, "': it is not registered");
+}
+
 std::vector<const OpDef*> OpRegistry::all() const {
   std::vector<const OpDef*> out;
   for (const auto& op : ops_) out.push_back(op.get());

@@ -95,6 +95,10 @@ class OpRegistry {
   void add(OpDef def);
   const OpDef* find(const std::string& name) const;  // nullptr when unknown
   const OpDef& get(const std::string& name) const;   // throws when unknown
+  // Ops by position in registration order, which is fixed once static initialisation is
+  // over: compiled programs refer to ops by index so kernels need no lookup by name.
+  int index_of(const std::string& name) const;      // throws when unknown
+  const OpDef& at(int index) const { return *ops_[index]; }
   std::vector<const OpDef*> all() const;
 
  private:

@@ -8,7 +8,6 @@
 // kChunk that stay in L1, with 64-byte-aligned scratch: every element takes the same SIMD
 // path as it would unfused, so the results are bitwise identical.
 #include <cstdlib>
-#include <sstream>
 
 #include "ops/kernel_util.h"
 #include "ops/ops.h"
@@ -24,17 +23,17 @@ struct Program {
   std::vector<std::vector<int64_t>> args;  // >= 0: external input; < 0: result -(r + 1)
 };
 
+// The "program" attribute: per instruction, the op's registry index, the argument count,
+// then the arguments. ("ops" holds the same ops by name, for people: DOT, summaries.)
 Program decode(const Node& node) {
   Program p;
-  std::stringstream names(node.attrs.get<std::string>("ops"));
-  for (std::string name; std::getline(names, name, ',');) p.ops.push_back(&OpRegistry::global().get(name));
   const std::vector<int64_t>& code = node.attrs.get<std::vector<int64_t>>("program");
-  size_t at = 0;
-  for (size_t i = 0; i < p.ops.size(); ++i) {
-    HORN_ASSERT(at < code.size(), "FusedElementwise '", node.name, "': program too short");
-    const int64_t nargs = code[at++];
-    p.args.emplace_back(code.begin() + at, code.begin() + at + nargs);
-    at += nargs;
+  for (size_t at = 0; at < code.size();) {
+    HORN_ASSERT(at + 1 < code.size(), "FusedElementwise '", node.name, "': truncated program");
+    p.ops.push_back(&OpRegistry::global().at(static_cast<int>(code[at])));
+    const int64_t nargs = code[at + 1];
+    p.args.emplace_back(code.begin() + at + 2, code.begin() + at + 2 + nargs);
+    at += 2 + nargs;
   }
   return p;
 }

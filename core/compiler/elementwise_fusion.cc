@@ -75,6 +75,7 @@ class ElementwiseFusion : public Pass {
     std::string ops;
     for (size_t k = 0; k < group.size(); ++k) {
       const Node* n = group[k];
+      program.push_back(OpRegistry::global().index_of(n->op_name()));
       program.push_back(static_cast<int64_t>(n->inputs.size()));
       for (const Output& in : n->inputs) {
         if (auto r = result.find(in.node); r != result.end()) {
