@@ -94,7 +94,7 @@ std::string Graph::to_dot(const std::vector<Node*>* only) const {
   os << "digraph horn {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n";
   for (const auto& n : nodes_) {
     if (!shown[n->id]) continue;
-    const bool fused = n->op_name() == "FusedElementwise";
+    const bool fused = n->attrs.has("ops");  // a node the compiler fused: drawn as a cluster
     if (fused) {
       std::string ops = n->attrs.get<std::string>("ops");
       for (char& c : ops)

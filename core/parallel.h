@@ -16,6 +16,10 @@ namespace horn {
 // thread; a multiple of 16 so that SIMD bodies and tails fall at the same places.
 inline constexpr int64_t kElementwiseBlock = 1 << 16;
 
+// Elementwise kernels compute in whole packets of this many elements (AVX-512: 16 floats,
+// 8 doubles), padding ragged tails, so every element takes the same SIMD code path.
+inline constexpr int64_t kSimdWidth = 16;
+
 // Calls fn(begin, end) for consecutive blocks of `block` items covering [0, n).
 template <typename Fn>
 void parallel_blocks(int64_t n, int64_t block, Fn&& fn) {

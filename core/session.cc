@@ -124,9 +124,10 @@ void schedule(Graph& g, const std::vector<Node*>& roots, const std::vector<bool>
     for (Node* r : readers)
       if (r != writer && !depends_on(r, writer, needed)) add_edge(r, writer);
   }
-  // Depth first: the node that became ready last runs next (ties: lowest id first). A
-  // value's consumers then run soon after it, so it dies soon: an optimizer update runs
-  // right after its gradient instead of after every gradient, which lowers peak memory.
+  // Depth first: the node that became ready last runs next (ties: variable writers first,
+  // then the lowest id). A value's consumers then run soon after it, so it dies soon: an
+  // optimizer update runs as soon as it may, freeing its gradient before the next one is
+  // made, which lowers peak memory.
   std::vector<int> ready;
   for (int id = n - 1; id >= 0; --id)
     if (needed[id] && indegree[id] == 0) ready.push_back(id);
@@ -137,7 +138,10 @@ void schedule(Graph& g, const std::vector<Node*>& roots, const std::vector<bool>
     std::vector<int> now_ready;
     for (Node* s : successors[node->id])
       if (--indegree[s->id] == 0) now_ready.push_back(s->id);
-    std::sort(now_ready.rbegin(), now_ready.rend());
+    std::sort(now_ready.begin(), now_ready.end(), [&](int a, int b) {  // popped from the back
+      const bool wa = g.node(a)->op->has(kWritesVariable), wb = g.node(b)->op->has(kWritesVariable);
+      return wa != wb ? wb : a > b;
+    });
     ready.insert(ready.end(), now_ready.begin(), now_ready.end());
   }
   if (order->size() != static_cast<size_t>(std::count(needed.begin(), needed.end(), true)))
@@ -329,7 +333,7 @@ std::vector<Tensor> Session::execute(const Plan& plan, const Feeds& feeds) {
       const auto start = std::chrono::steady_clock::now();
       op.kernel(ctx);
       NodeTime& t = profile_[node->name];
-      t.op = op.name == "FusedElementwise" ? "Fused(" + node->attrs.get<std::string>("ops") + ")" : op.name;
+      t.op = node->attrs.has("ops") ? op.name + "(" + node->attrs.get<std::string>("ops") + ")" : op.name;
       t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       ++t.calls;
     } else {

@@ -2,7 +2,9 @@
 // products are split into fixed column or row panels of C run in parallel; the panels depend
 // only on the shapes, so the bits do not depend on the thread count.
 #include <Eigen/Core>
+#include <functional>
 
+#include "ops/fused_program.h"
 #include "ops/kernel_util.h"
 #include "ops/ops.h"
 #include "ops/shape_fns.h"
@@ -16,8 +18,11 @@ using Grads = std::vector<Output>;
 constexpr int64_t kPanel = 128;
 constexpr int64_t kParallelFlops = 1 << 20;
 
+// Calls after_panel(r0, rows, c0, cols) on the thread that just computed that block of C.
+using PanelFn = std::function<void(int64_t, int64_t, int64_t, int64_t)>;
+
 template <typename T>
-void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& c) {
+void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& c, const PanelFn& after_panel = {}) {
   using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   Eigen::Map<const Mat> A(a.data<T>(), a.dim(0), a.dim(1));
   Eigen::Map<const Mat> B(b.data<T>(), b.dim(0), b.dim(1));
@@ -26,6 +31,7 @@ void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& c) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     C.setZero();
+    if (after_panel) after_panel(0, m, 0, n);
     return;
   }
   auto product = [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
@@ -36,6 +42,7 @@ void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& c) {
     else if (!ta && tb) out.noalias() = lhs_rows(A) * rhs_cols(B.transpose());
     else if (ta && !tb) out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B);
     else out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B.transpose());
+    if (after_panel) after_panel(r0, rows, c0, cols);
   };
   if (m * n * k < kParallelFlops) {
     product(0, m, 0, n);
@@ -46,20 +53,21 @@ void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& c) {
   }
 }
 
+void matmul_shape(ShapeContext& c) {
+  shape_fns::require_float(c, 0);
+  shape_fns::require_same_dtype(c, 0, 1);
+  const Shape &a = c.input_shapes[0], &b = c.input_shapes[1];
+  if (a.rank() != 2 || b.rank() != 2) c.error(a, " x ", b, ": both inputs must be matrices (rank 2)");
+  const bool ta = c.attrs().get<bool>("transpose_a"), tb = c.attrs().get<bool>("transpose_b");
+  const int64_t ka = ta ? a[0] : a[1], kb = tb ? b[1] : b[0];
+  if (ka >= 0 && kb >= 0 && ka != kb)
+    c.error(a, ta ? "^T" : "", " x ", b, tb ? "^T" : "", ": inner dimensions ", ka, " and ", kb, " differ");
+  c.set_output(c.input_dtypes[0], Shape{ta ? a[1] : a[0], tb ? b[0] : b[1]});
+}
+
 HORN_REGISTER_OP({
     .name = "MatMul", .num_inputs = 2,
-    .shape_fn = [](ShapeContext& c) {
-      shape_fns::require_float(c, 0);
-      shape_fns::require_same_dtype(c, 0, 1);
-      const Shape &a = c.input_shapes[0], &b = c.input_shapes[1];
-      if (a.rank() != 2 || b.rank() != 2)
-        c.error(a, " x ", b, ": both inputs must be matrices (rank 2)");
-      const bool ta = c.attrs().get<bool>("transpose_a"), tb = c.attrs().get<bool>("transpose_b");
-      const int64_t ka = ta ? a[0] : a[1], kb = tb ? b[1] : b[0];
-      if (ka >= 0 && kb >= 0 && ka != kb)
-        c.error(a, ta ? "^T" : "", " x ", b, tb ? "^T" : "", ": inner dimensions ", ka, " and ", kb, " differ");
-      c.set_output(c.input_dtypes[0], Shape{ta ? a[1] : a[0], tb ? b[0] : b[1]});
-    },
+    .shape_fn = matmul_shape,
     .kernel = [](KernelContext& k) {
       const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
       kernels::dispatch_float(k.input(0).dtype(), [&](auto v) {
@@ -75,6 +83,38 @@ HORN_REGISTER_OP({
       if (ta && !tb) return {MatMul(b, dc, false, true), MatMul(a, dc, false, false)};
       return {MatMul(b, dc, true, true), MatMul(dc, a, true, true)};
     },
+});
+
+// FusedMatMul, made by the compiler: MatMul followed by an elementwise epilogue (bias add,
+// activation, ...) applied to each panel of C right after the GEMM wrote it, while it is
+// hot in cache. Inputs: a, b, then the epilogue's other operands. In the "program"
+// (ops/fused_program.h) external 0 is the product and external j >= 1 is input j + 1.
+HORN_REGISTER_OP({
+    .name = "FusedMatMul", .num_inputs = -1,
+    .shape_fn = [](ShapeContext& c) {
+      if (c.input_shapes.size() < 2) c.error("needs a and b");
+      matmul_shape(c);
+      const Shape product = c.output_shapes[0];
+      for (size_t i = 2; i < c.input_shapes.size(); ++i) {
+        Shape b;
+        if (c.input_dtypes[i] != c.input_dtypes[0] || !broadcast_shapes(c.input_shapes[i], product, &b) || b != product)
+          c.error("epilogue input ", i, " (", c.input_shapes[i], ") does not broadcast to ", product);
+      }
+    },
+    .kernel = [](KernelContext& k) {
+      const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
+      std::vector<Tensor> externals{k.output()};
+      externals.insert(externals.end(), k.inputs.begin() + 2, k.inputs.end());
+      kernels::dispatch_float(k.output().dtype(), [&](auto v) {
+        using T = decltype(v);
+        const kernels::ProgramRunner<T> epilogue(k.node, externals, k.output());
+        const int64_t n = k.output().dim(1);
+        matmul<T>(k.input(0), k.input(1), ta, tb, k.output(), [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
+          for (int64_t r = r0; r < r0 + rows; ++r) epilogue.run(r * n + c0, r * n + c0 + cols);
+        });
+      });
+    },
+    .differentiable = false,  // made by the compiler after differentiation
 });
 
 }  // namespace

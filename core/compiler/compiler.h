@@ -2,7 +2,8 @@
 // runs, through the pass pipeline, and reports what each step did.
 //
 //   prune + specialise (clone_for) -> algebraic_simplification -> constant_folding ->
-//   common_subexpression_elimination -> algebraic_simplification -> elementwise_fusion
+//   common_subexpression_elimination -> algebraic_simplification -> elementwise_fusion ->
+//   matmul_epilogue_fusion
 //
 // Memory planning and scheduling happen in the Session, on the result.
 #pragma once

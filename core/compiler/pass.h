@@ -26,6 +26,9 @@ std::unique_ptr<Pass> make_algebraic_simplification();
 // Chains of elementwise ops become one FusedElementwise node: one pass over memory.
 std::unique_ptr<Pass> make_elementwise_fusion();
 
+// A MatMul whose only consumer is elementwise becomes a FusedMatMul with that epilogue.
+std::unique_ptr<Pass> make_matmul_epilogue_fusion();
+
 // The default pipeline, in order.
 std::vector<std::unique_ptr<Pass>> default_pipeline();
 
