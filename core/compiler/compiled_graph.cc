@@ -58,6 +58,15 @@ void CompiledGraph::replace_uses(Output from, Output to) {
     if (f == from) f = to;
 }
 
+std::map<const Node*, int> CompiledGraph::use_counts() const {
+  std::map<const Node*, int> uses;
+  for (const Node* n : live_nodes()) {
+    for (const Output& in : n->inputs) ++uses[in.node];
+    for (const Node* c : n->control_inputs) uses[c] += 1000;
+  }
+  return uses;
+}
+
 bool CompiledGraph::is_fetched(const Node* n) const {
   return std::any_of(fetches.begin(), fetches.end(), [&](const Output& f) { return f.node == n; });
 }

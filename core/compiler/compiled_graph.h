@@ -3,6 +3,7 @@
 // specialisation). Passes rewrite this copy; the user's graph is never changed. Node names
 // are kept, so variables (identified by name) and error messages still match.
 #pragma once
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct CompiledGraph {
   int num_live() const { return static_cast<int>(live_nodes().size()); }
   // Every use of `from` (node inputs and fetches) becomes `to`.
   void replace_uses(Output from, Output to);
+  // Per live node: how many live inputs read it; a node that is a control input of another
+  // counts as read many times, so that no pass fuses it away.
+  std::map<const Node*, int> use_counts() const;
   bool is_fetched(const Node* n) const;
   bool is_fed(const Node* n) const;
 };

@@ -19,12 +19,8 @@ class ElementwiseFusion : public Pass {
 
   bool run(CompiledGraph& g) override {
     const std::vector<Node*> order = g.live_nodes();
-    std::map<const Node*, int> uses, position;
-    for (size_t i = 0; i < order.size(); ++i) {
-      position[order[i]] = static_cast<int>(i);
-      for (const Output& in : order[i]->inputs) ++uses[in.node];
-      for (const Node* c : order[i]->control_inputs) uses[c] += 1000;  // never fuse a control source
-    }
+    std::map<const Node*, int> uses = g.use_counts(), position;
+    for (size_t i = 0; i < order.size(); ++i) position[order[i]] = static_cast<int>(i);
     std::map<const Node*, bool> taken;
     bool changed = false;
     for (auto it = order.rbegin(); it != order.rend(); ++it) {

@@ -17,11 +17,7 @@ class MatMulEpilogueFusion : public Pass {
 
   bool run(CompiledGraph& g) override {
     const std::vector<Node*> order = g.live_nodes();
-    std::map<const Node*, int> uses;
-    for (Node* n : order) {
-      for (const Output& in : n->inputs) ++uses[in.node];
-      for (const Node* c : n->control_inputs) uses[c] += 1000;
-    }
+    std::map<const Node*, int> uses = g.use_counts();
     bool changed = false;
     for (Node* consumer : order) {
       const bool chain = consumer->op_name() == "FusedElementwise";
