@@ -100,6 +100,27 @@ TEST(Sequential, FitLearnsAndEvaluateReportsLossThenAccuracy) {
   EXPECT_GT(s.evaluate(test.x, test.labels)[1], 0.95);
 }
 
+TEST(Sequential, FitPrintsKerasStyleProgress) {
+  Blobs train = make_blobs(40, 11);
+  Sequential m = small_model();
+  m.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
+  ::testing::internal::CaptureStdout();  // not a terminal: one final line per epoch
+  m.fit(train.x, train.y, {.batch_size = 16, .epochs = 2, .verbose = 1});
+  const std::string bar = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(bar.find("Epoch 1/2\n40/40 [==============================] - "), std::string::npos) << bar;
+  EXPECT_NE(bar.find("us/sample - loss: "), std::string::npos) << bar;
+  EXPECT_NE(bar.find(" - accuracy: "), std::string::npos) << bar;
+  EXPECT_NE(bar.find("Epoch 2/2"), std::string::npos) << bar;
+  ::testing::internal::CaptureStdout();
+  m.fit(train.x, train.y, {.batch_size = 16, .epochs = 1, .verbose = 2});
+  const std::string line = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(line.find("Epoch 1/1\n - "), std::string::npos) << line;
+  EXPECT_EQ(line.find("["), std::string::npos) << "verbose 2 prints no bar: " << line;
+  ::testing::internal::CaptureStdout();
+  m.fit(train.x, train.y, {.batch_size = 16, .epochs = 1, .verbose = 0});
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+}
+
 TEST(Sequential, EveryBatchIsVisitedOnceAndTheLastSmallerOneIsUsed) {
   Blobs train = make_blobs(50, 3);
   Sequential m = small_model();
