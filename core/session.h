@@ -25,7 +25,6 @@ namespace horn {
 class SessionState {
  public:
   Tensor& variable(const Node& var);  // throws when not initialised
-  bool has_variable(const Node& var) const { return variables_.count(var.name) > 0; }
   void set_variable(const Node& var, Tensor value) { variables_[var.name] = std::move(value); }
   // Increments once per run; random ops mix it into their stream so every run differs.
   uint64_t run_counter() const { return run_counter_; }

@@ -36,9 +36,9 @@ namespace {
 
 using kernels::ProgramRunner;
 
-void run_program(const Node& node, const std::vector<Tensor>& inputs, Tensor& out) {
+void run_program(kernels::Program program, const std::vector<Tensor>& inputs, Tensor& out) {
   kernels::dispatch_float(out.dtype(), [&](auto v) {
-    const ProgramRunner<decltype(v)> runner(node, inputs, out);
+    const ProgramRunner<decltype(v)> runner(std::move(program), inputs, out);
     parallel_blocks(out.size(), kElementwiseBlock, [&](int64_t s, int64_t e) { runner.run(s, e); });
   });
 }
@@ -58,7 +58,7 @@ void fused_shape(ShapeContext& c) {
 HORN_REGISTER_OP({
     .name = "FusedElementwise", .num_inputs = -1, .traits = kElementwise | kBroadcasting,
     .shape_fn = fused_shape,
-    .kernel = [](KernelContext& k) { run_program(k.node, k.inputs, k.output()); },
+    .kernel = [](KernelContext& k) { run_program(kernels::decode_program(k.node), k.inputs, k.output()); },
     .differentiable = false,  // made by the compiler after differentiation
 });
 
@@ -67,13 +67,13 @@ HORN_REGISTER_OP({
     .name = "FusedAssign", .num_inputs = -1, .traits = kStateful | kWritesVariable,
     .shape_fn = fused_shape,
     .kernel = [](KernelContext& k) {
-      const kernels::Program p = kernels::decode_program(k.node);
+      kernels::Program p = kernels::decode_program(k.node);
       if (kernels::store_kind(*p.ops.back()) != kernels::Store::kNone) {
         k.output() = k.inputs[p.args.back()[0]];  // the stored variable's new value
       } else {
         k.output() = Tensor(k.node.output_dtypes[0], k.output_shapes[0]);
       }
-      run_program(k.node, k.inputs, k.output());
+      run_program(std::move(p), k.inputs, k.output());
     },
     .differentiable = false,
     .kernel_sets_outputs = true,

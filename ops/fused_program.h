@@ -65,7 +65,9 @@ class ProgramRunner {
   // `inputs` are the program's externals; `out` is written (unless the last instruction is a
   // store, which writes its variable); its shape defines the element index space.
   ProgramRunner(const Node& node, const std::vector<Tensor>& inputs, Tensor& out)
-      : p_(decode_program(node)), inputs_(inputs), os_(out.shape()), y_(nullptr) {
+      : ProgramRunner(decode_program(node), inputs, out) {}
+  ProgramRunner(Program program, const std::vector<Tensor>& inputs, Tensor& out)
+      : p_(std::move(program)), inputs_(inputs), os_(out.shape()), y_(nullptr) {
     for (const Tensor& t : inputs) {
       kind_.push_back(t.shape() == os_ ? Kind::kFull : t.size() == 1 ? Kind::kScalar : Kind::kBroadcast);
       strides_.push_back(broadcast_strides(t.shape(), os_));

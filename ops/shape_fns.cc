@@ -48,6 +48,5 @@ void same_shape_binary_float(ShapeContext& c) {
   c.set_output(c.input_dtypes[0], c.input_shapes[0]);
 }
 
-void like_input(ShapeContext& c, int i, DType dtype) { c.set_output(dtype, c.input_shapes[i]); }
 
 }  // namespace horn::shape_fns

@@ -19,7 +19,5 @@ void broadcast_binary_float(ShapeContext& c);
 void broadcast_compare(ShapeContext& c);
 // Two same-shaped float inputs, output like input 0 (SigmoidGrad, ...).
 void same_shape_binary_float(ShapeContext& c);
-// Output shaped and typed like input `like_input` (ZerosLike, ...).
-void like_input(ShapeContext& c, int like_input, DType dtype);
 
 }  // namespace horn::shape_fns
