@@ -78,7 +78,7 @@ struct ElementwiseFn {
 struct OpDef {
   std::string name;
   int num_inputs = 0;   // -1: any number (AddN)
-  int num_outputs = 1;
+  int num_outputs = 1;   // -1: as many as the shape function sets (fused ops)
   uint32_t traits = kNoTraits;
   std::function<void(ShapeContext&)> shape_fn;
   std::function<void(KernelContext&)> kernel;

@@ -317,9 +317,9 @@ std::vector<Tensor> Session::execute(const Plan& plan, const Feeds& feeds) {
       out_dtypes = std::move(shape_ctx.output_dtypes);
     }
     if (op.kernel_sets_outputs) {
-      ctx.outputs.resize(op.num_outputs);
+      ctx.outputs.resize(node->num_outputs());
     } else {
-      for (int i = 0; i < op.num_outputs; ++i) {
+      for (int i = 0; i < node->num_outputs(); ++i) {
         const int64_t at = compiled ? plan.memory.offset[node->id][i] : -1;
         if (at >= 0) {
           ctx.outputs.push_back(Tensor::view(std::shared_ptr<uint8_t>(plan.arena, plan.arena.get() + at),

@@ -67,7 +67,11 @@ class ProgramRunner {
   ProgramRunner(const Node& node, const std::vector<Tensor>& inputs, Tensor& out)
       : ProgramRunner(decode_program(node), inputs, out) {}
   ProgramRunner(Program program, const std::vector<Tensor>& inputs, Tensor& out)
-      : p_(std::move(program)), inputs_(inputs), os_(out.shape()), y_(nullptr) {
+      : ProgramRunner(std::move(program), inputs, out.shape(), out.data<T>()) {}
+  // Over the element space `space`, writing to `y` (unless the program ends with a store),
+  // or only to the destinations given to run().
+  ProgramRunner(Program program, const std::vector<Tensor>& inputs, const Shape& space, T* y)
+      : p_(std::move(program)), inputs_(inputs), os_(space), y_(y) {
     for (const Tensor& t : inputs) {
       kind_.push_back(t.shape() == os_ ? Kind::kFull : t.size() == 1 ? Kind::kScalar : Kind::kBroadcast);
       strides_.push_back(broadcast_strides(t.shape(), os_));
@@ -77,11 +81,15 @@ class ProgramRunner {
     // copied before any instruction runs.
     for (size_t k = 0; k < p_.ops.size(); ++k)
       if (store_kind(*p_.ops[k]) != Store::kNone) kind_[p_.args[k][0]] = Kind::kSnapshot;
-    if (store_kind(*p_.ops.back()) == Store::kNone) y_ = out.data<T>();
+    if (store_kind(*p_.ops.back()) != Store::kNone) y_ = nullptr;
   }
 
   // Computes output elements [s, e) on the calling thread.
-  void run(int64_t s, int64_t e) const {
+  void run(int64_t s, int64_t e) const { run(s, e, y_ ? y_ + s : nullptr); }
+
+  // Same, writing element i to dst_base[i - s] instead (unused when the program ends with
+  // a store).
+  void run(int64_t s, int64_t e, T* dst_base) const {
     const size_t n_in = inputs_.size(), n_ops = p_.ops.size();
     T* temps = scratch(n_in + n_ops);
     std::vector<const T*> in_ptr(n_in), arg_ptr, result(n_ops), current(n_in);
@@ -129,13 +137,13 @@ class ProgramRunner {
         arg_ptr.clear();
         for (int64_t a : p_.args[k]) arg_ptr.push_back(ref(a));
         // The last result goes straight to the output when that keeps whole aligned packets.
-        T* dst = tmp;
-        const bool direct = k + 1 == n_ops && !ragged && reinterpret_cast<uintptr_t>(y_ + c) % 64 == 0;
-        if (direct) dst = y_ + c;
-        if constexpr (std::is_same_v<T, float>) p_.ops[k]->elementwise.f32(arg_ptr.data(), dst, n);
-        else p_.ops[k]->elementwise.f64(arg_ptr.data(), dst, n);
-        if (k + 1 == n_ops && !direct) std::copy_n(tmp, len, y_ + c);
-        result[k] = dst;
+        T* const y = dst_base + (c - s);
+        const bool direct = k + 1 == n_ops && !ragged && reinterpret_cast<uintptr_t>(y) % 64 == 0;
+        T* out = direct ? y : tmp;
+        if constexpr (std::is_same_v<T, float>) p_.ops[k]->elementwise.f32(arg_ptr.data(), out, n);
+        else p_.ops[k]->elementwise.f64(arg_ptr.data(), out, n);
+        if (k + 1 == n_ops && !direct) std::copy_n(tmp, len, y);
+        result[k] = out;
       }
     }
   }

@@ -90,9 +90,6 @@ ReductionLayout reduction_layout(const Shape& shape, const std::vector<int>& axe
 
 namespace {
 
-// Elements per partial result in a long reduction; fixed so the sum's association is too.
-constexpr int64_t kReduceBlock = 1 << 14;
-
 template <typename T>
 T identity(ReduceKind k) {
   return k == ReduceKind::kSum ? T(0) : -std::numeric_limits<T>::infinity();
@@ -150,7 +147,6 @@ void reduce_typed(const Tensor& in, const std::vector<int>& axes, ReduceKind k, 
     return;
   }
   // Reduce the middle axis of [outer, reduced, inner]: accumulate rows of `inner` values.
-  constexpr int64_t kColumnBlock = 512;
   const int64_t col_blocks = (l.inner + kColumnBlock - 1) / kColumnBlock;
   parallel_blocks(l.outer * col_blocks, 1, [&](int64_t task, int64_t) {
     const int64_t o = task / col_blocks, c0 = (task % col_blocks) * kColumnBlock;

@@ -108,6 +108,13 @@ struct ReductionLayout {
 };
 ReductionLayout reduction_layout(const Shape& shape, const std::vector<int>& axes);
 
+// The reduction's association, which fused reductions (ops/fused_reduce_op.cc) reproduce to
+// get the same bits: a reduction over all elements sums blocks of kReduceBlock with Eigen
+// and adds the partials in order; a row is summed with Eigen as a whole; a middle axis is
+// summed row after row, each column from 0 in order (in tasks of kColumnBlock columns).
+inline constexpr int64_t kReduceBlock = 1 << 14;
+inline constexpr int64_t kColumnBlock = 512;
+
 enum class ReduceKind { kSum, kMax };
 // Reduces `in` over `axes` into `out` (whose element count is the kept dimensions').
 void reduce(const Tensor& in, const std::vector<int>& axes, ReduceKind kind, Tensor& out);

@@ -2,6 +2,7 @@
 // products are split into fixed column or row panels of C run in parallel; the panels depend
 // only on the shapes, so the bits do not depend on the thread count.
 #include <Eigen/Core>
+#include <atomic>
 #include <functional>
 
 #include "ops/fused_program.h"
@@ -85,12 +86,23 @@ HORN_REGISTER_OP({
     },
 });
 
+// Output 1 of a FusedMatMul with "column_sum": the sums (or means) of C's columns, made by
+// the compiler's reduction fusion from the bias gradient that reads C. A panel that holds
+// whole columns sums them right after its epilogue; row panels leave it to one pass at the
+// end. Each column is summed from row 0 down, as kernels::reduce does: the same bits.
+template <typename T>
+void column_sums(const T* c, int64_t m, int64_t n, int64_t c0, int64_t cols, T* sums) {
+  kernels::MutArrayMap<T> acc(sums + c0, cols);
+  acc.setZero();
+  for (int64_t r = 0; r < m; ++r) acc += kernels::ConstArrayMap<T>(c + r * n + c0, cols);
+}
+
 // FusedMatMul, made by the compiler: MatMul followed by an elementwise epilogue (bias add,
 // activation, ...) applied to each panel of C right after the GEMM wrote it, while it is
 // hot in cache. Inputs: a, b, then the epilogue's other operands. In the "program"
 // (ops/fused_program.h) external 0 is the product and external j >= 1 is input j + 1.
 HORN_REGISTER_OP({
-    .name = "FusedMatMul", .num_inputs = -1,
+    .name = "FusedMatMul", .num_inputs = -1, .num_outputs = -1,
     .shape_fn = [](ShapeContext& c) {
       if (c.input_shapes.size() < 2) c.error("needs a and b");
       matmul_shape(c);
@@ -100,6 +112,7 @@ HORN_REGISTER_OP({
         if (c.input_dtypes[i] != c.input_dtypes[0] || !broadcast_shapes(c.input_shapes[i], product, &b) || b != product)
           c.error("epilogue input ", i, " (", c.input_shapes[i], ") does not broadcast to ", product);
       }
+      if (c.attrs().has("column_sum")) c.set_output(c.output_dtypes[0], c.attrs().get<Shape>("reduced_shape"));
     },
     .kernel = [](KernelContext& k) {
       const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
@@ -108,10 +121,21 @@ HORN_REGISTER_OP({
       kernels::dispatch_float(k.output().dtype(), [&](auto v) {
         using T = decltype(v);
         const kernels::ProgramRunner<T> epilogue(k.node, externals, k.output());
-        const int64_t n = k.output().dim(1);
+        const int64_t m = k.output().dim(0), n = k.output().dim(1);
+        T* c = k.output().data<T>();
+        T* sums = k.outputs.size() > 1 ? k.output(1).data<T>() : nullptr;
+        std::atomic<bool> summed{false};
         matmul<T>(k.input(0), k.input(1), ta, tb, k.output(), [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
           for (int64_t r = r0; r < r0 + rows; ++r) epilogue.run(r * n + c0, r * n + c0 + cols);
+          if (sums && rows == m) {
+            column_sums(c, m, n, c0, cols, sums);
+            summed = true;
+          }
         });
+        if (!sums) return;
+        if (!summed && m > 0) column_sums(c, m, n, int64_t{0}, n, sums);
+        if (m == 0) kernels::MutArrayMap<T>(sums, n).setZero();
+        if (k.attrs().get<bool>("mean")) kernels::MutArrayMap<T>(sums, n) *= T(1) / T(m);
       });
     },
     .differentiable = false,  // made by the compiler after differentiation

@@ -14,6 +14,7 @@ std::vector<std::unique_ptr<Pass>> default_pipeline() {
   passes.push_back(make_algebraic_simplification());  // folding and CSE expose more
   passes.push_back(make_elementwise_fusion());
   passes.push_back(make_matmul_epilogue_fusion());
+  passes.push_back(make_reduction_fusion());  // after the epilogues: they need unreduced chains
   return passes;
 }
 
@@ -27,7 +28,7 @@ Compilation compile(const Graph& source, const std::vector<Output>& fetches, con
     c.summary.passes.emplace_back(pass->name(), c.graph.num_live());
   }
   for (Node* n : c.graph.live_nodes())
-    if (n->attrs.has("ops"))  // FusedElementwise, FusedAssign, FusedMatMul
+    if (n->attrs.has("ops"))  // FusedElementwise, FusedAssign, FusedMatMul, FusedReduce
       c.summary.fusions.push_back(n->name + " <- " + n->attrs.get<std::string>("ops"));
   return c;
 }

@@ -28,6 +28,9 @@ std::unique_ptr<Pass> make_elementwise_fusion();
 
 // A MatMul whose only consumer is elementwise becomes a FusedMatMul with that epilogue.
 std::unique_ptr<Pass> make_matmul_epilogue_fusion();
+// A sum or mean of an elementwise result is computed in the pass that makes the result
+// (FusedReduce, or a column-sum output of a FusedMatMul).
+std::unique_ptr<Pass> make_reduction_fusion();
 
 // The default pipeline, in order.
 std::vector<std::unique_ptr<Pass>> default_pipeline();

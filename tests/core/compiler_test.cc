@@ -111,6 +111,68 @@ TEST(Compiler, MatMulEpilogueFusionMatchesTheUnfusedOpsBitwise) {
   }
 }
 
+// Input fusion: sums and means of elementwise results over every layout kernels::reduce
+// handles (everything in blocks, rows, a middle axis in column blocks), with the elementwise
+// result also read elsewhere (multi-output) or not, in f32 and f64, on 1 and 2 threads.
+TEST(Compiler, ReductionFusionMatchesTheUnfusedReductionBitwise) {
+  for (DType dt : {DType::kFloat32, DType::kFloat64}) {
+    Graph g;
+    Output a = ops::Placeholder(g, dt, {-1, 7, 700}, "a");
+    Output b = ops::Placeholder(g, dt, {700}, "b");
+    Output d = ops::Tanh(a * b) - a;  // also fetched itself: the fused node keeps it
+    std::vector<Output> fetches{
+        ops::Mean(ops::Square(a - b)),            // everything: several blocks of partials
+        ops::Sum(ops::Exp(-ops::Square(a)), {-1}),  // rows of 700
+        ops::Sum(ops::Sigmoid(a) * b, {0, 1}),      // leading axes, columns in two blocks
+        ops::Mean(ops::Abs(a), {1}, true),          // the middle axis of [n, 7, 700]
+        ops::Sum(d, {0}), d};
+    const Shape shape{30, 7, 700};
+    compiler::Compilation c = compiler::compile(g, fetches, {}, {{a, dt, shape}, {b, dt, Shape{700}}});
+    EXPECT_EQ(count_ops(c.graph, "FusedReduce"), 5);
+    EXPECT_EQ(count_ops(c.graph, "Sum") + count_ops(c.graph, "Mean"), 0);
+    int multi_output = 0;
+    for (Node* n : c.graph.live_nodes()) multi_output += n->op_name() == "FusedReduce" && n->num_outputs() == 2;
+    EXPECT_EQ(multi_output, 1) << "d is fetched too";
+    Session::Feeds feeds{{a, Tensor::normal(dt, shape, 0, 1, 3)}, {b, Tensor::normal(dt, {700}, 0, 1, 4)}};
+    for (int threads : {1, 2}) {
+      Session fused(g, {.num_threads = threads}), reference(g, {.num_threads = threads, .optimize = false});
+      const std::vector<Tensor> x = fused.run(feeds, fetches), y = reference.run(feeds, fetches);
+      for (size_t i = 0; i < x.size(); ++i)
+        EXPECT_TRUE(x[i].bitwise_equal(y[i])) << dtype_name(dt) << ", fetch " << i << ", " << threads << " threads";
+    }
+  }
+}
+
+// The backward pass of a Dense layer: dZ = (dY W^T) * sigmoid'(h) and its column sum (the
+// bias gradient) from one FusedMatMul, for column panels (each sums its own columns) and row
+// panels (one pass at the end).
+TEST(Compiler, MatMulColumnSumFusionMatchesTheUnfusedOpsBitwise) {
+  for (int64_t batch : {100, 700}) {  // 700 rows x 300 columns: row panels
+    Graph g;
+    Output dy = ops::Placeholder(g, DType::kFloat32, {-1, 300}, "dy");
+    Output h = ops::Placeholder(g, DType::kFloat32, {-1, 300}, "h");
+    Output w = ops::Const(g, Tensor::uniform(DType::kFloat32, {300, 300}, -0.1, 0.1, 1));
+    Output dz = ops::SigmoidGrad(h, ops::MatMul(dy, w, false, true));
+    Output db = ops::ReduceToShapeLike(dz, ops::Const(g, Tensor::zeros(DType::kFloat32, {300})));
+    Output dw = ops::MatMul(h, dz, true, false);
+    const Shape shape{batch, 300};
+    compiler::Compilation c =
+        compiler::compile(g, {db, dw}, {}, {{dy, DType::kFloat32, shape}, {h, DType::kFloat32, shape}});
+    int fused = 0;
+    for (Node* n : c.graph.live_nodes()) fused += n->op_name() == "FusedMatMul" && n->num_outputs() == 2;
+    EXPECT_EQ(fused, 1);
+    EXPECT_EQ(count_ops(c.graph, "ReduceToShapeLike"), 0);
+    Session::Feeds feeds{{dy, Tensor::normal(DType::kFloat32, shape, 0, 1, 5)},
+                         {h, Tensor::uniform(DType::kFloat32, shape, 0, 1, 6)}};
+    for (int threads : {1, 2}) {
+      Session s(g, {.num_threads = threads}), reference(g, {.num_threads = threads, .optimize = false});
+      const std::vector<Tensor> x = s.run(feeds, {db, dw}), y = reference.run(feeds, {db, dw});
+      EXPECT_TRUE(x[0].bitwise_equal(y[0])) << batch << " rows, " << threads << " threads";
+      EXPECT_TRUE(x[1].bitwise_equal(y[1])) << batch << " rows, " << threads << " threads";
+    }
+  }
+}
+
 TEST(Compiler, MemoryPlanReusesBuffersAndWritesInPlace) {
   Graph g;
   Output x = ops::Placeholder(g, DType::kFloat32, {256, 256}, "x");
@@ -154,6 +216,9 @@ TEST(Compiler, MnistTrainingStepPlan) {
   int epilogues = 0;
   for (const std::string& f : p.fusions) epilogues += f.find("<- MatMul,") != std::string::npos;
   EXPECT_GE(epilogues, 5) << "forward bias+activation and backward activation-gradient epilogues";
+  int bias_gradients = 0;
+  for (const std::string& f : p.fusions) bias_gradients += f.ends_with(",ReduceToShapeLike");
+  EXPECT_EQ(bias_gradients, 3) << "each bias gradient summed in the pass that makes dZ";
   // With Adam's temporaries and the activations' separate passes fused away, what remains is
   // mostly weight gradients and activations, and dW1 alone (1.57 MB) is about half of it: the
   // peak is 57% of the no-reuse sum. Before the optimizer fusion both were larger (4.8 MB of
@@ -197,7 +262,7 @@ TEST(CompilerDifferential, EveryOptimizersTrainingStepsMatchTheReferenceBitwise)
   using namespace keras;
   for (const std::string& name : optimizers::names()) {
     SCOPED_TRACE(name);
-    for (const std::string& variant : {"default", "tuned"}) {
+    for (const std::string variant : {"default", "tuned"}) {
       Sequential m({.seed = 5});
       m.add(Dense(6, {.input_dim = 3, .activation = "tanh"}));
       m.add(Dense(2, {.activation = "softmax"}));
@@ -316,18 +381,23 @@ void build_random_graph(uint64_t seed, RandomGraph& r) {
 }
 
 TEST(CompilerDifferential, ThousandRandomGraphsMatchTheReferenceInterpreterBitwise) {
-  int fused = 0;
+  int fused = 0, reductions = 0;
   for (uint64_t seed = 1; seed <= 1000; ++seed) {
     RandomGraph r;
     build_random_graph(seed, r);
     Session compiled(r.g), reference(r.g, {.optimize = false});
     const std::vector<Tensor> a = compiled.run(r.feeds, r.fetches), b = reference.run(r.feeds, r.fetches);
-    fused += !compiled.plan_summary(r.feeds, r.fetches).fusions.empty();
+    const std::vector<std::string>& fusions = compiled.plan_summary(r.feeds, r.fetches).fusions;
+    fused += !fusions.empty();
+    for (const std::string& f : fusions)
+      reductions += f.ends_with(",Sum") || f.ends_with(",Mean") || f.ends_with(",ReduceToShapeLike");
     for (size_t i = 0; i < a.size(); ++i)
       ASSERT_TRUE(a[i].bitwise_equal(b[i])) << "seed " << seed << ", fetch " << i << ": compiled " << a[i]
                                             << " vs reference " << b[i] << "\ngraph:\n" << r.listing;
   }
   EXPECT_GT(fused, 500) << "most random graphs exercise fusion";
+  EXPECT_GT(reductions, 300) << "and many exercise reduction fusion";
+  std::cout << fused << " graphs with fusions, " << reductions << " fused reductions\n";
 }
 
 }  // namespace

@@ -1,0 +1,126 @@
+// FusedReduce, made by the compiler's reduction fusion (XLA's input fusion): an elementwise
+// program whose result is summed over some axes in the same pass, each piece of the result
+// reduced while it is still in cache. Output 0 is the sum (or mean); with "keep_values" the
+// program's result is output 1 as well (multi-output fusion: a bias gradient's dZ is also
+// read by the weight-gradient GEMM).
+//
+// The sums are associated exactly as kernels::reduce associates them (see kReduceBlock), and
+// Eigen's sum of a piece sees it at the same address alignment as the unfused kernel would
+// (Eigen peels unaligned leading elements), so fused and unfused results are bitwise equal.
+#include <cstdlib>
+
+#include "ops/fused_program.h"
+#include "ops/ops.h"
+
+namespace horn::ops {
+namespace {
+
+using kernels::kColumnBlock;
+using kernels::kReduceBlock;
+
+// Elements computed per call of the program when reducing rows or columns: a few L1 chunks.
+constexpr int64_t kPiece = 4 * kernels::kChunk;
+
+// Per-thread 64-byte-aligned scratch. piece(n, at) returns room for n values placed so that
+// the first sits at the alignment element `at` of an aligned tensor would have.
+template <typename T>
+T* piece(int64_t n, int64_t at) {
+  struct Buffer {
+    T* data = nullptr;
+    int64_t size = 0;
+    ~Buffer() { std::free(data); }
+  };
+  thread_local Buffer b;
+  constexpr int64_t kLanes = 64 / sizeof(T);
+  const int64_t need = (n + 2 * kLanes) / kLanes * kLanes;
+  if (b.size < need) {
+    std::free(b.data);
+    b.data = static_cast<T*>(std::aligned_alloc(64, need * sizeof(T)));
+    if (!b.data) fail("FusedReduce: out of memory for scratch");
+    b.size = need;
+  }
+  return b.data + at % kLanes;
+}
+
+template <typename T>
+void fused_reduce(KernelContext& k) {
+  const Shape& space = k.attrs().get<Shape>("shape");
+  std::vector<int> axes;
+  for (int64_t a : k.attrs().get<std::vector<int64_t>>("axes")) axes.push_back(static_cast<int>(a));
+  const kernels::ReductionLayout l = kernels::reduction_layout(space, axes);
+  HORN_ASSERT(l.contiguous && space.num_elements() > 0, "FusedReduce '", k.node.name, "': bad reduction");
+  const bool keep = k.attrs().get<bool>("keep_values");
+  T* values = keep ? k.output(1).data<T>() : nullptr;
+  const kernels::ProgramRunner<T> program(kernels::decode_program(k.node), k.inputs, space, values);
+  // The program's values at elements [s, e), in `values` or in scratch at the same alignment.
+  auto compute = [&](int64_t s, int64_t e) {
+    T* dst = keep ? values + s : piece<T>(e - s, s);
+    program.run(s, e, dst);
+    return static_cast<const T*>(dst);
+  };
+  T* y = k.output(0).data<T>();
+  if (l.inner == 1 && l.outer == 1) {  // everything: partial sums of fixed blocks, added in order
+    const int64_t blocks = (l.reduced + kReduceBlock - 1) / kReduceBlock;
+    std::vector<T> partial(blocks);
+    parallel_blocks(blocks, 1, [&](int64_t b, int64_t) {
+      const int64_t s = b * kReduceBlock, e = std::min(l.reduced, s + kReduceBlock);
+      partial[b] = kernels::ConstArrayMap<T>(compute(s, e), e - s).sum();
+    });
+    T acc = 0;
+    for (T p : partial) acc += p;
+    y[0] = acc;
+  } else if (l.inner == 1) {  // rows: each summed whole
+    const int64_t rows_per_piece = std::max<int64_t>(1, kPiece / l.reduced);
+    parallel_blocks(l.outer, std::max<int64_t>(1, kElementwiseBlock / l.reduced), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; r += rows_per_piece) {
+        const int64_t rows = std::min(rows_per_piece, r1 - r);
+        const T* v = compute(r * l.reduced, (r + rows) * l.reduced);
+        for (int64_t i = 0; i < rows; ++i) y[r + i] = kernels::ConstArrayMap<T>(v + i * l.reduced, l.reduced).sum();
+      }
+    });
+  } else {  // a middle axis: rows of `inner` values accumulated in order, per column block
+    const int64_t col_blocks = (l.inner + kColumnBlock - 1) / kColumnBlock;
+    parallel_blocks(l.outer * col_blocks, 1, [&](int64_t task, int64_t) {
+      const int64_t o = task / col_blocks, c0 = (task % col_blocks) * kColumnBlock;
+      const int64_t width = std::min(kColumnBlock, l.inner - c0);
+      kernels::MutArrayMap<T> acc(y + o * l.inner + c0, width);
+      acc.setZero();
+      const int64_t slab = o * l.reduced * l.inner;
+      // With one column block, whole rows are contiguous: compute several per call.
+      const int64_t rows_per_piece = col_blocks == 1 ? std::max<int64_t>(1, kPiece / l.inner) : 1;
+      for (int64_t r = 0; r < l.reduced; r += rows_per_piece) {
+        const int64_t rows = std::min(rows_per_piece, l.reduced - r);
+        const int64_t s = slab + r * l.inner + c0;
+        const T* v = compute(s, s + (rows - 1) * l.inner + width);
+        for (int64_t i = 0; i < rows; ++i) acc += kernels::ConstArrayMap<T>(v + i * l.inner, width);
+      }
+    });
+  }
+  if (k.attrs().get<bool>("mean")) {
+    const int64_t count = space.num_elements() / k.output(0).size();
+    kernels::MutArrayMap<T>(y, k.output(0).size()) *= T(1) / T(count);
+  }
+}
+
+HORN_REGISTER_OP({
+    .name = "FusedReduce", .num_inputs = -1, .num_outputs = -1, .traits = kReduction,
+    .shape_fn = [](ShapeContext& c) {
+      const Shape& shape = c.attrs().get<Shape>("shape");
+      const DType dtype = c.attrs().get<DType>("dtype");
+      if (!is_floating(dtype)) c.error("fused ops must be float, got ", dtype_name(dtype));
+      for (size_t i = 0; i < c.input_shapes.size(); ++i) {
+        Shape b;
+        if (c.input_dtypes[i] != dtype || !broadcast_shapes(c.input_shapes[i], shape, &b) || b != shape)
+          c.error("input ", i, " (", dtype_name(c.input_dtypes[i]), c.input_shapes[i], ") does not broadcast to ", shape);
+      }
+      c.set_output(dtype, c.attrs().get<Shape>("reduced_shape"));
+      if (c.attrs().get<bool>("keep_values")) c.set_output(dtype, shape);
+    },
+    .kernel = [](KernelContext& k) {
+      kernels::dispatch_float(k.output(0).dtype(), [&](auto v) { fused_reduce<decltype(v)>(k); });
+    },
+    .differentiable = false,  // made by the compiler after differentiation
+});
+
+}  // namespace
+}  // namespace horn::ops
