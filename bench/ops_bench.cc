@@ -239,10 +239,13 @@ void BM_SeedModelTrainStep(benchmark::State& state) {
 BENCHMARK(BM_SeedModelTrainStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // The same step run directly on the graph: the compiled plan (optimize:1) against the
-// reference interpreter (optimize:0).
+// reference interpreter (optimize:0); the compiled plan with independent nodes run
+// concurrently (concurrent:1) or one at a time.
 void BM_SeedModelTrainStepPlan(benchmark::State& state) {
   keras::Sequential m = seed_model(1);
-  Session s(m.graph(), {.num_threads = static_cast<int>(state.range(1)), .optimize = state.range(0) != 0});
+  Session s(m.graph(), {.num_threads = static_cast<int>(state.range(1)),
+                        .optimize = state.range(0) != 0,
+                        .concurrent_nodes = state.range(2) != 0});
   s.initialize_variables();
   Tensor y = Tensor::zeros(f32, {100, 10});
   for (int i = 0; i < 100; ++i) y.at<float>({i, i % 10}) = 1;
@@ -254,8 +257,12 @@ void BM_SeedModelTrainStepPlan(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 100);
 }
 BENCHMARK(BM_SeedModelTrainStepPlan)
-    ->ArgsProduct({{0, 1}, {1, 2}})
-    ->ArgNames({"optimize", "threads"})
+    ->Args({0, 1, 0})
+    ->Args({1, 1, 0})
+    ->Args({0, 2, 0})
+    ->Args({1, 2, 0})
+    ->Args({1, 2, 1})
+    ->ArgNames({"optimize", "threads", "concurrent"})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -7,13 +7,17 @@
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
+#include <functional>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "core/compiler/compiler.h"
 #include "core/compiler/memory_plan.h"
 #include "core/op_registry.h"
+
+#include <oneapi/tbb/task_group.h>
 
 namespace horn {
 
@@ -36,6 +40,12 @@ struct Session::Plan {
   std::vector<int> uses;         // per node id: readers in this plan (to free values early)
   std::vector<bool> fed;         // per node id
   compiler::MemoryPlan memory;   // empty for the reference interpreter
+  // For running independent nodes concurrently (compiled plans, more than one thread):
+  // what must finish before each node (data, control, variable and buffer-reuse edges).
+  std::vector<std::vector<int>> successors;  // per node id, by position in `order`
+  std::vector<int> predecessors;             // per node id: how many edges come in
+  std::vector<bool> spawn;                   // per node id: worth a task of its own
+  std::vector<Node*> placeholders;           // unfed Placeholders the run would need
   std::shared_ptr<uint8_t> arena;
   compiler::PlanSummary summary;
 };
@@ -88,7 +98,8 @@ std::vector<Node*> written_variables(const Node& writer) {
 
 // The execution order of everything `roots` need, not crossing fed nodes. Besides data and
 // control edges, every write of a variable comes after every other read of it in the run.
-void schedule(Graph& g, const std::vector<Node*>& roots, const std::vector<bool>& fed, std::vector<Node*>* order) {
+void schedule(Graph& g, const std::vector<Node*>& roots, const std::vector<bool>& fed, std::vector<Node*>* order,
+              std::vector<std::vector<Node*>>* edges) {
   const int n = g.num_nodes();
   std::vector<bool> needed(n, false);
   std::vector<Node*> stack(roots.begin(), roots.end());
@@ -146,6 +157,18 @@ void schedule(Graph& g, const std::vector<Node*>& roots, const std::vector<bool>
   }
   if (order->size() != static_cast<size_t>(std::count(needed.begin(), needed.end(), true)))
     fail("Session::run: the graph has a cycle among the nodes needed for this run");
+  *edges = std::move(successors);
+}
+
+int64_t work_of(const Node& n) {
+  if (n.op_name() == "MatMul" || n.op_name() == "FusedMatMul") {
+    const Shape& a = n.inputs[0].shape();
+    return n.output_shapes[0].num_elements() * (n.attrs.get<bool>("transpose_a") ? a.dim(0) : a.dim(1));
+  }
+  int64_t w = 0;
+  for (const Shape& s : n.output_shapes) w += std::max<int64_t>(s.num_elements(), 0);
+  for (const Output& in : n.inputs) w += std::max<int64_t>(in.shape().num_elements(), 0);
+  return w;
 }
 
 std::string dump_dir(const SessionOptions& o) {
@@ -225,7 +248,10 @@ const Session::Plan& Session::plan_for(const Feeds& feeds, const std::vector<Out
   for (Node* f : plan->feeds) plan->fed[f->id] = true;
   std::vector<Node*> roots = options_.optimize ? plan->compiled->targets : targets;
   for (const Output& f : plan->fetches) roots.push_back(f.node);
-  schedule(g, roots, plan->fed, &plan->order);
+  std::vector<std::vector<Node*>> edges;
+  schedule(g, roots, plan->fed, &plan->order, &edges);
+  for (Node* node : plan->order)
+    if (node->op_name() == "Placeholder" && !plan->fed[node->id]) plan->placeholders.push_back(node);
 
   plan->uses.assign(g.num_nodes(), 0);
   for (const Output& f : plan->fetches) ++plan->uses[f.node->id];  // fetched: kept to the end
@@ -237,6 +263,22 @@ const Session::Plan& Session::plan_for(const Feeds& feeds, const std::vector<Out
     plan->summary.arena_bytes = plan->memory.arena_bytes;
     plan->summary.unshared_bytes = plan->memory.unshared_bytes;
     plan->summary.in_place = plan->memory.in_place;
+    std::vector<int> step(g.num_nodes(), -1);
+    for (size_t i = 0; i < plan->order.size(); ++i) step[plan->order[i]->id] = static_cast<int>(i);
+    std::vector<std::set<int>> after(g.num_nodes());
+    for (Node* node : plan->order)
+      for (Node* s : edges[node->id]) after[node->id].insert(s->id);
+    for (auto [reader, writer] : plan->memory.reuse_edges) after[reader].insert(writer);
+    plan->successors.resize(g.num_nodes());
+    plan->predecessors.assign(g.num_nodes(), 0);
+    plan->spawn.assign(g.num_nodes(), false);
+    for (Node* node : plan->order) {
+      std::vector<int>& out = plan->successors[node->id];
+      out.assign(after[node->id].begin(), after[node->id].end());
+      std::sort(out.begin(), out.end(), [&](int a, int b) { return step[a] < step[b]; });
+      for (int s : out) ++plan->predecessors[s];
+      plan->spawn[node->id] = work_of(*node) >= options_.min_task_work;
+    }
     if (plan->memory.arena_bytes > 0) {
       auto* base = static_cast<uint8_t*>(std::aligned_alloc(64, plan->memory.arena_bytes));
       if (!base) fail("Session: out of memory for a ", plan->memory.arena_bytes, "-byte arena");
@@ -287,63 +329,116 @@ const compiler::PlanSummary& Session::plan_summary(const Feeds& feeds, const std
   return plan_for(feeds, fetches, targets).summary;
 }
 
-std::vector<Tensor> Session::execute(const Plan& plan, const Feeds& feeds) {
-  Graph& g = *plan.graph;
-  std::vector<std::vector<Tensor>> values(g.num_nodes());
-  std::vector<int> uses = plan.uses;
-  for (size_t i = 0; i < feeds.size(); ++i) values[plan.feeds[i]->id] = {feeds[i].second};
+void Session::run_node(const Plan& plan, Node* node, std::vector<std::vector<Tensor>>& values,
+                       std::vector<std::atomic<int>>& uses, std::vector<double>* seconds) {
+  const OpDef& op = *node->op;
   const bool compiled = plan.compiled != nullptr;
+  KernelContext ctx{*node, {}, {}, {}, state_};
+  for (const Output& in : node->inputs) ctx.inputs.push_back(values[in.node->id][in.index]);
+  std::vector<DType> out_dtypes = node->output_dtypes;
+  if (compiled) {
+    ctx.output_shapes = node->output_shapes;  // concrete: specialised at compile time
+  } else {  // the reference interpreter infers shapes from the real inputs every time
+    std::vector<DType> dtypes;
+    std::vector<Shape> shapes;
+    for (const Tensor& t : ctx.inputs) {
+      dtypes.push_back(t.dtype());
+      shapes.push_back(t.shape());
+    }
+    ShapeContext shape_ctx = infer_shapes(*node, std::move(dtypes), std::move(shapes));
+    ctx.output_shapes = std::move(shape_ctx.output_shapes);
+    out_dtypes = std::move(shape_ctx.output_dtypes);
+  }
+  if (op.kernel_sets_outputs) {
+    ctx.outputs.resize(node->num_outputs());
+  } else {
+    for (int i = 0; i < node->num_outputs(); ++i) {
+      const int64_t at = compiled ? plan.memory.offset[node->id][i] : -1;
+      if (at >= 0) {
+        ctx.outputs.push_back(Tensor::view(std::shared_ptr<uint8_t>(plan.arena, plan.arena.get() + at),
+                                           out_dtypes[i], ctx.output_shapes[i]));
+      } else {
+        ctx.outputs.emplace_back(out_dtypes[i], ctx.output_shapes[i]);
+      }
+    }
+  }
+  if (seconds) {
+    const auto start = std::chrono::steady_clock::now();
+    op.kernel(ctx);
+    (*seconds)[node->id] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  } else {
+    op.kernel(ctx);
+  }
+  values[node->id] = std::move(ctx.outputs);
+  for (const Output& in : node->inputs)
+    if (uses[in.node->id].fetch_sub(1, std::memory_order_acq_rel) == 1) values[in.node->id].clear();
+}
 
-  for (Node* node : plan.order) {
-    if (plan.fed[node->id]) continue;
-    const OpDef& op = *node->op;
-    if (op.name == "Placeholder")
-      fail("Session::run: Placeholder '", node->name, "' needs a value: feed it (expected ",
-           dtype_name(node->output_dtypes[0]), node->output_shapes[0], ")");
-    KernelContext ctx{*node, {}, {}, {}, state_};
-    for (const Output& in : node->inputs) ctx.inputs.push_back(values[in.node->id][in.index]);
-    std::vector<DType> out_dtypes = node->output_dtypes;
-    if (compiled) {
-      ctx.output_shapes = node->output_shapes;  // concrete: specialised at compile time
-    } else {  // the reference interpreter infers shapes from the real inputs every time
-      std::vector<DType> dtypes;
-      std::vector<Shape> shapes;
-      for (const Tensor& t : ctx.inputs) {
-        dtypes.push_back(t.dtype());
-        shapes.push_back(t.shape());
-      }
-      ShapeContext shape_ctx = infer_shapes(*node, std::move(dtypes), std::move(shapes));
-      ctx.output_shapes = std::move(shape_ctx.output_shapes);
-      out_dtypes = std::move(shape_ctx.output_dtypes);
-    }
-    if (op.kernel_sets_outputs) {
-      ctx.outputs.resize(node->num_outputs());
-    } else {
-      for (int i = 0; i < node->num_outputs(); ++i) {
-        const int64_t at = compiled ? plan.memory.offset[node->id][i] : -1;
-        if (at >= 0) {
-          ctx.outputs.push_back(Tensor::view(std::shared_ptr<uint8_t>(plan.arena, plan.arena.get() + at),
-                                             out_dtypes[i], ctx.output_shapes[i]));
-        } else {
-          ctx.outputs.emplace_back(out_dtypes[i], ctx.output_shapes[i]);
+std::vector<Tensor> Session::execute(const Plan& plan, const Feeds& feeds) {
+  for (Node* p : plan.placeholders)  // before any work is done
+    fail("Session::run: Placeholder '", p->name, "' needs a value: feed it (expected ",
+         dtype_name(p->output_dtypes[0]), p->output_shapes[0], ")");
+  Graph& g = *plan.graph;
+  const int n = g.num_nodes();
+  std::vector<std::vector<Tensor>> values(n);
+  std::vector<std::atomic<int>> uses(n);
+  for (int id = 0; id < n; ++id) uses[id].store(plan.uses[id], std::memory_order_relaxed);
+  for (size_t i = 0; i < feeds.size(); ++i) values[plan.feeds[i]->id] = {feeds[i].second};
+  std::vector<double> seconds(options_.profile ? n : 0, 0.0);
+  std::vector<double>* timing = options_.profile ? &seconds : nullptr;
+
+  if (plan.successors.empty() || num_threads_ == 1 || !options_.concurrent_nodes) {
+    for (Node* node : plan.order)
+      if (!plan.fed[node->id]) run_node(plan, node, values, uses, timing);
+  } else {
+    // Nodes start when all their predecessors are done. A finishing node continues with
+    // the first of the nodes it made ready (and with the small ones) on its own thread, and
+    // hands the large others to tasks that idle threads pick up.
+    std::vector<std::atomic<int>> waiting(n);
+    for (int id = 0; id < n; ++id) waiting[id].store(plan.predecessors[id], std::memory_order_relaxed);
+    tbb::task_group tasks;
+    std::atomic<int> running{0}, most_running{1};
+    std::function<void(std::vector<int>)> run_from = [&](std::vector<int> local) {
+      while (!local.empty()) {
+        const int id = local.back();
+        local.pop_back();
+        if (!plan.fed[id]) {
+          const int now = running.fetch_add(1, std::memory_order_relaxed) + 1;
+          for (int seen = most_running.load(); now > seen && !most_running.compare_exchange_weak(seen, now);) {
+          }
+          run_node(plan, g.node(id), values, uses, timing);
+          running.fetch_sub(1, std::memory_order_relaxed);
         }
+        const size_t mark = local.size();
+        bool continued = false;
+        for (int s : plan.successors[id]) {
+          if (waiting[s].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+          if (plan.spawn[s] && continued) {
+            tasks.run([&run_from, s] { run_from({s}); });
+          } else {
+            local.push_back(s);
+            continued = continued || plan.spawn[s];
+          }
+        }
+        std::reverse(local.begin() + mark, local.end());  // the earliest in the order runs first
       }
-    }
-    if (options_.profile) {
-      const auto start = std::chrono::steady_clock::now();
-      op.kernel(ctx);
-      NodeTime& t = profile_[node->name];
-      t.op = node->attrs.has("ops") ? op.name + "(" + node->attrs.get<std::string>("ops") + ")" : op.name;
-      t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      ++t.calls;
-    } else {
-      op.kernel(ctx);
-    }
-    values[node->id] = std::move(ctx.outputs);
-    for (const Output& in : node->inputs)
-      if (--uses[in.node->id] == 0) values[in.node->id].clear();
+    };
+    std::vector<int> sources;  // variables, constants, feeds: nothing to wait for
+    for (auto it = plan.order.rbegin(); it != plan.order.rend(); ++it)
+      if (plan.predecessors[(*it)->id] == 0) sources.push_back((*it)->id);
+    tasks.run([&run_from, &sources] { run_from(sources); });
+    tasks.wait();
+    most_concurrent_nodes_ = std::max(most_concurrent_nodes_, most_running.load());
   }
 
+  if (options_.profile)
+    for (Node* node : plan.order) {
+      if (plan.fed[node->id]) continue;
+      NodeTime& t = profile_[node->name];
+      t.op = node->attrs.has("ops") ? node->op_name() + "(" + node->attrs.get<std::string>("ops") + ")" : node->op_name();
+      t.seconds += seconds[node->id];
+      ++t.calls;
+    }
   std::vector<Tensor> results;
   for (const Output& f : plan.fetches) {
     const Tensor& t = values[f.node->id][f.index];
@@ -360,6 +455,8 @@ std::string Session::profile_report() const {
   double total = 0;
   for (const auto& r : rows) total += r.second.seconds;
   std::ostringstream s;
+  s << "up to " << most_concurrent_nodes_ << " node" << (most_concurrent_nodes_ > 1 ? "s" : "")
+    << " ran at once\n";
   s << std::left << std::setw(48) << "node" << std::setw(36) << "op" << std::right << std::setw(8) << "calls"
     << std::setw(12) << "total ms" << std::setw(8) << "%" << "\n";
   for (const auto& [name, t] : rows)

@@ -6,6 +6,7 @@
 // AssignSub, ...) runs after every other op of that run that reads the variable, so a
 // training step's gradients always see the weights from before the step.
 #pragma once
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,6 +42,13 @@ struct SessionOptions {
   // Compile each plan (prune, specialise, simplify, fold, CSE, fuse, plan memory). false:
   // the reference interpreter, which runs the user's graph node by node as built.
   bool optimize = true;
+  // Compiled plans with more than one thread: independent nodes (a layer's weight gradient
+  // and input gradient, say) may run at the same time. The results are the same bits.
+  bool concurrent_nodes = true;
+  // Work (multiply-adds, or elements read and written) from which a ready node gets a task
+  // of its own; smaller ones run on the thread that made them ready, as handing a task to
+  // another thread costs microseconds.
+  int64_t min_task_work = 1 << 16;
   bool profile = false;  // time every node; see profile_report()
   // When set (or when HORN_DUMP_DOT is), each new plan writes <dir>/plan_<n>_before.dot
   // and _after.dot (draw them with `dot -Tsvg`).
@@ -73,8 +81,10 @@ class Session {
   // plan if it is not cached yet, runs nothing): node counts per pass, fusions, memory.
   const compiler::PlanSummary& plan_summary(const Feeds& feeds, const std::vector<Output>& fetches,
                                             const std::vector<Node*>& targets = {});
-  // With SessionOptions::profile: total time per node over all runs, slowest first.
+  // With SessionOptions::profile: total time per node over all runs, slowest first, and
+  // how many nodes ran at the same time at most (counted with or without profile).
   std::string profile_report() const;
+  int most_concurrent_nodes() const { return most_concurrent_nodes_; }
 
   // The number of runs so far; random ops draw from it. Saved with a model so that a
   // restored session continues the same random streams.
@@ -87,6 +97,10 @@ class Session {
   const Plan& plan_for(const Feeds& feeds, const std::vector<Output>& fetches,
                        const std::vector<Node*>& targets);
   std::vector<Tensor> execute(const Plan& plan, const Feeds& feeds);
+  // Runs one node: its kernel on its inputs' values, into its planned buffers; frees the
+  // inputs it was the last reader of. `seconds` (per node id) gets its time if not null.
+  void run_node(const Plan& plan, Node* node, std::vector<std::vector<Tensor>>& values,
+                std::vector<std::atomic<int>>& uses, std::vector<double>* seconds);
 
   void check_run_arguments(const Feeds& feeds, const std::vector<Output>& fetches,
                            const std::vector<Node*>& targets) const;
@@ -103,6 +117,7 @@ class Session {
     int64_t calls = 0;
   };
   std::map<std::string, NodeTime> profile_;
+  int most_concurrent_nodes_ = 1;
 };
 
 }  // namespace horn

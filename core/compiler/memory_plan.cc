@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/op_registry.h"
 
@@ -87,11 +88,30 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<Node*>& order, const st
   // are returned to the caller and stay out of the arena.
   std::map<std::pair<int, int>, int> last_use;
   std::map<std::pair<int, int>, bool> escapes;
+  std::map<std::pair<int, int>, std::vector<int>> touched_by;  // producer and readers
   for (Node* node : order)
     for (const Output& in : node->inputs) {
       auto r = root_of(in);
       last_use[r] = std::max(last_use[r], step[node->id]);
+      touched_by[r].push_back(node->id);
     }
+  // Bytes whose values died, and who touched them: a buffer placed over them must wait for
+  // all of those nodes when nodes run concurrently.
+  struct Released {
+    int64_t at, bytes;
+    std::pair<int, int> root;
+  };
+  std::vector<Released> released;
+  std::set<std::pair<int, int>> edges;
+  auto order_after = [&](const std::pair<int, int>& root, int writer) {
+    if (root.first != writer) edges.insert({root.first, writer});
+    for (int reader : touched_by[root])
+      if (reader != writer) edges.insert({reader, writer});
+  };
+  auto place = [&](int64_t at, int64_t bytes, int writer) {
+    for (const Released& r : released)
+      if (r.at < at + bytes && at < r.at + r.bytes) order_after(r.root, writer);
+  };
   for (const Output& f : fetches) escapes[root_of(f)] = true;
 
   Arena arena;
@@ -116,12 +136,17 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<Node*>& order, const st
           // for many outputs (and its size may round up to the same number of bytes).
           if (in.dtype() != node->output_dtypes[o] || in.shape() != node->output_shapes[o]) continue;
           at = p->second.first;
+          order_after(r, node->id);
+          place(at, bytes, node->id);
           placed.erase(p);
           ++plan.in_place;
           break;
         }
       }
-      if (at < 0) at = arena.take(bytes);
+      if (at < 0) {
+        at = arena.take(bytes);
+        place(at, bytes, node->id);
+      }
       placed[key] = {at, bytes};
       plan.offset[node->id][o] = at;
     }
@@ -131,6 +156,7 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<Node*>& order, const st
       const int dies = lu == last_use.end() ? step[it->first.first] : lu->second;
       if (dies <= s) {
         arena.give(it->second.first, it->second.second);
+        released.push_back({it->second.first, it->second.second, it->first});
         it = placed.erase(it);
       } else {
         ++it;
@@ -138,6 +164,7 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<Node*>& order, const st
     }
   }
   plan.arena_bytes = arena.top();
+  plan.reuse_edges.assign(edges.begin(), edges.end());
   return plan;
 }
 

@@ -16,6 +16,10 @@ struct MemoryPlan {
   int64_t arena_bytes = 0;                   // peak: the arena's size
   int64_t unshared_bytes = 0;                // all planned buffers with no reuse at all
   int in_place = 0;                          // outputs written over a dying input
+  // (reader, writer) node ids: `writer` puts a buffer where a value that `reader` reads (or
+  // produces) lived. A concurrent executor must finish `reader` before starting `writer`;
+  // the order given to plan_memory already does.
+  std::vector<std::pair<int, int>> reuse_edges;
 };
 
 MemoryPlan plan_memory(const Graph& g, const std::vector<Node*>& order, const std::vector<Output>& fetches,
