@@ -88,8 +88,9 @@ class ProgramRunner {
   void run(int64_t s, int64_t e) const { run(s, e, y_ ? y_ + s : nullptr); }
 
   // Same, writing element i to dst_base[i - s] instead (unused when the program ends with
-  // a store).
-  void run(int64_t s, int64_t e, T* dst_base) const {
+  // a store). When `product` is given, it holds external 0's values for [s, e) (a GEMM
+  // panel in scratch: external 0 then has no storage of its own).
+  void run(int64_t s, int64_t e, T* dst_base, const T* product = nullptr) const {
     const size_t n_in = inputs_.size(), n_ops = p_.ops.size();
     T* temps = scratch(n_in + n_ops);
     std::vector<const T*> in_ptr(n_in), arg_ptr, result(n_ops), current(n_in);
@@ -104,13 +105,15 @@ class ProgramRunner {
         T* slot = temps + j * kChunk;
         switch (kind_[j]) {
           case Kind::kScalar: in_ptr[j] = slot; continue;
-          case Kind::kFull:
+          case Kind::kFull: {
+            const T* src = j == 0 && product ? product + (c - s) : base + c;
             if (!ragged) {
-              in_ptr[j] = base + c;
+              in_ptr[j] = src;
               continue;
             }
-            std::copy_n(base + c, len, slot);
+            std::copy_n(src, len, slot);
             break;
+          }
           case Kind::kSnapshot: std::copy_n(base + c, len, slot); break;
           case Kind::kBroadcast: gather(base, os_, strides_[j], c, len, slot); break;
         }

@@ -3,6 +3,7 @@
 // only on the shapes, so the bits do not depend on the thread count.
 #include <Eigen/Core>
 #include <atomic>
+#include <cstdlib>
 #include <functional>
 
 #include "ops/fused_program.h"
@@ -19,31 +20,54 @@ using Grads = std::vector<Output>;
 constexpr int64_t kPanel = 128;
 constexpr int64_t kParallelFlops = 1 << 20;
 
-// Calls after_panel(r0, rows, c0, cols) on the thread that just computed that block of C.
-using PanelFn = std::function<void(int64_t, int64_t, int64_t, int64_t)>;
-
+// Called on the thread that just computed block [r0, r0 + rows) x [c0, c0 + cols) of C,
+// with where that block is and its row stride.
 template <typename T>
-void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& c, const PanelFn& after_panel = {}) {
+using PanelFn = std::function<void(int64_t r0, int64_t rows, int64_t c0, int64_t cols, T* panel, int64_t ld)>;
+
+// A per-thread 64-byte-aligned block for a panel that has no place in C.
+template <typename T>
+T* panel_scratch(int64_t elements) {
+  struct Buffer {
+    T* data = nullptr;
+    int64_t size = 0;
+    ~Buffer() { std::free(data); }
+  };
+  thread_local Buffer b;
+  if (b.size < elements) {
+    std::free(b.data);
+    b.data = static_cast<T*>(std::aligned_alloc(64, (elements * sizeof(T) + 63) / 64 * 64));
+    if (!b.data) fail("MatMul: out of memory for a ", elements, "-element panel");
+    b.size = elements;
+  }
+  return b.data;
+}
+
+// C [m, n] = op(A) op(B) panel by panel, into `c` when given; otherwise each panel goes to
+// per-thread scratch that after_panel consumes before the thread computes its next panel
+// (the weight-gradient GEMM fused with an optimizer update never holds all of dW). Eigen
+// computes a panel's bits the same wherever it is written.
+template <typename T>
+void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t m, int64_t n, T* c,
+            const PanelFn<T>& after_panel = {}) {
   using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using Stride = Eigen::OuterStride<>;
   Eigen::Map<const Mat> A(a.data<T>(), a.dim(0), a.dim(1));
   Eigen::Map<const Mat> B(b.data<T>(), b.dim(0), b.dim(1));
-  Eigen::Map<Mat> C(c.data<T>(), c.dim(0), c.dim(1));
-  const int64_t m = C.rows(), n = C.cols(), k = ta ? A.rows() : A.cols();
+  const int64_t k = ta ? A.rows() : A.cols();
   if (m == 0 || n == 0) return;
-  if (k == 0) {
-    C.setZero();
-    if (after_panel) after_panel(0, m, 0, n);
-    return;
-  }
   auto product = [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
-    auto out = C.block(r0, c0, rows, cols);
+    T* panel = c ? c + r0 * n + c0 : panel_scratch<T>(rows * cols);
+    const int64_t ld = c ? n : cols;
+    Eigen::Map<Mat, Eigen::Unaligned, Stride> out(panel, rows, cols, Stride(ld));
     auto lhs_rows = [&](auto&& op_a) { return op_a.middleRows(r0, rows); };
     auto rhs_cols = [&](auto&& op_b) { return op_b.middleCols(c0, cols); };
-    if (!ta && !tb) out.noalias() = lhs_rows(A) * rhs_cols(B);
+    if (k == 0) out.setZero();
+    else if (!ta && !tb) out.noalias() = lhs_rows(A) * rhs_cols(B);
     else if (!ta && tb) out.noalias() = lhs_rows(A) * rhs_cols(B.transpose());
     else if (ta && !tb) out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B);
     else out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B.transpose());
-    if (after_panel) after_panel(r0, rows, c0, cols);
+    if (after_panel) after_panel(r0, rows, c0, cols, panel, ld);
   };
   if (m * n * k < kParallelFlops) {
     product(0, m, 0, n);
@@ -72,7 +96,8 @@ HORN_REGISTER_OP({
     .kernel = [](KernelContext& k) {
       const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
       kernels::dispatch_float(k.input(0).dtype(), [&](auto v) {
-        matmul<decltype(v)>(k.input(0), k.input(1), ta, tb, k.output());
+        using T = decltype(v);
+        matmul<T>(k.input(0), k.input(1), ta, tb, k.output().dim(0), k.output().dim(1), k.output().data<T>());
       });
     },
     // For C = op(A) op(B), the gradients are again products with transpose flags.
@@ -85,6 +110,18 @@ HORN_REGISTER_OP({
       return {MatMul(b, dc, true, true), MatMul(dc, a, true, true)};
     },
 });
+
+// The product's shape; the epilogue's operands must broadcast to it.
+void fused_matmul_shape(ShapeContext& c) {
+  if (c.input_shapes.size() < 2) c.error("needs a and b");
+  matmul_shape(c);
+  const Shape product = c.output_shapes[0];
+  for (size_t i = 2; i < c.input_shapes.size(); ++i) {
+    Shape b;
+    if (c.input_dtypes[i] != c.input_dtypes[0] || !broadcast_shapes(c.input_shapes[i], product, &b) || b != product)
+      c.error("epilogue input ", i, " (", c.input_shapes[i], ") does not broadcast to ", product);
+  }
+}
 
 // Output 1 of a FusedMatMul with "column_sum": the sums (or means) of C's columns, made by
 // the compiler's reduction fusion from the bias gradient that reads C. A panel that holds
@@ -104,14 +141,7 @@ void column_sums(const T* c, int64_t m, int64_t n, int64_t c0, int64_t cols, T* 
 HORN_REGISTER_OP({
     .name = "FusedMatMul", .num_inputs = -1, .num_outputs = -1,
     .shape_fn = [](ShapeContext& c) {
-      if (c.input_shapes.size() < 2) c.error("needs a and b");
-      matmul_shape(c);
-      const Shape product = c.output_shapes[0];
-      for (size_t i = 2; i < c.input_shapes.size(); ++i) {
-        Shape b;
-        if (c.input_dtypes[i] != c.input_dtypes[0] || !broadcast_shapes(c.input_shapes[i], product, &b) || b != product)
-          c.error("epilogue input ", i, " (", c.input_shapes[i], ") does not broadcast to ", product);
-      }
+      fused_matmul_shape(c);
       if (c.attrs().has("column_sum")) c.set_output(c.output_dtypes[0], c.attrs().get<Shape>("reduced_shape"));
     },
     .kernel = [](KernelContext& k) {
@@ -125,7 +155,7 @@ HORN_REGISTER_OP({
         T* c = k.output().data<T>();
         T* sums = k.outputs.size() > 1 ? k.output(1).data<T>() : nullptr;
         std::atomic<bool> summed{false};
-        matmul<T>(k.input(0), k.input(1), ta, tb, k.output(), [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
+        matmul<T>(k.input(0), k.input(1), ta, tb, m, n, c, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols, T*, int64_t) {
           for (int64_t r = r0; r < r0 + rows; ++r) epilogue.run(r * n + c0, r * n + c0 + cols);
           if (sums && rows == m) {
             column_sums(c, m, n, c0, cols, sums);
@@ -139,6 +169,39 @@ HORN_REGISTER_OP({
       });
     },
     .differentiable = false,  // made by the compiler after differentiation
+});
+
+// FusedMatMulAssign, made by the compiler: a weight-gradient GEMM whose only reader is a
+// fused optimizer update (a FusedAssign program). Each panel of dW goes to per-thread
+// scratch and the update of the weight and its slots runs on it right away, so dW never
+// exists whole. Inputs as FusedMatMul's; "stores" lists the inputs that are variables the
+// program writes. The output is the last store's variable, as for FusedAssign.
+HORN_REGISTER_OP({
+    .name = "FusedMatMulAssign", .num_inputs = -1, .traits = kStateful | kWritesVariable,
+    .shape_fn = fused_matmul_shape,
+    .kernel = [](KernelContext& k) {
+      const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
+      const Shape& shape = k.output_shapes[0];
+      const DType dtype = k.node.output_dtypes[0];
+      std::vector<Tensor> externals{Tensor::view(nullptr, dtype, shape)};  // panels come from scratch
+      externals.insert(externals.end(), k.inputs.begin() + 2, k.inputs.end());
+      kernels::Program p = kernels::decode_program(k.node);
+      const bool stores_last = kernels::store_kind(*p.ops.back()) != kernels::Store::kNone;
+      k.output() = stores_last ? externals[p.args.back()[0]] : Tensor(dtype, shape);
+      kernels::dispatch_float(dtype, [&](auto v) {
+        using T = decltype(v);
+        T* y = stores_last ? nullptr : k.output().data<T>();
+        const kernels::ProgramRunner<T> update(std::move(p), externals, shape, y);
+        const int64_t n = shape.dim(1);
+        matmul<T>(k.input(0), k.input(1), ta, tb, shape.dim(0), n, nullptr,
+                  [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols, T* panel, int64_t ld) {
+                    for (int64_t r = r0; r < r0 + rows; ++r)
+                      update.run(r * n + c0, r * n + c0 + cols, y ? y + r * n + c0 : nullptr, panel + (r - r0) * ld);
+                  });
+      });
+    },
+    .differentiable = false,
+    .kernel_sets_outputs = true,
 });
 
 }  // namespace

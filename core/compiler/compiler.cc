@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "core/compiler/memory_plan.h"
 #include "core/op_registry.h"
 
 namespace horn::compiler {
@@ -23,6 +24,10 @@ Compilation compile(const Graph& source, const std::vector<Output>& fetches, con
   Compilation c{clone_for(source, fetches, targets, feeds), {}};
   c.summary.source_nodes = source.num_nodes();
   c.summary.passes.emplace_back("prune+specialise", c.graph.num_live());
+  std::vector<bool> fed(c.graph.graph->num_nodes(), false);
+  for (const Node* f : c.graph.feeds) fed[f->id] = true;
+  c.summary.unfused_unshared_bytes =
+      plan_memory(*c.graph.graph, c.graph.live_nodes(), c.graph.fetches, fed).unshared_bytes;
   for (auto& pass : passes) {
     pass->run(c.graph);
     c.summary.passes.emplace_back(pass->name(), c.graph.num_live());
@@ -39,8 +44,9 @@ std::string PlanSummary::to_string() const {
   for (const auto& [pass, n] : passes) s << " -> " << n << " after " << pass;
   s << "\nfusions (" << fusions.size() << "):\n";
   for (const auto& f : fusions) s << "  " << f << "\n";
-  s << "memory: peak arena " << arena_bytes << " bytes, " << unshared_bytes << " without reuse, " << in_place
-    << " outputs in place\n";
+  s << "memory: peak arena " << arena_bytes << " bytes; without reuse " << unshared_bytes
+    << " bytes for this plan's buffers, " << unfused_unshared_bytes << " for every value of the unfused step; "
+    << in_place << " outputs in place\n";
   return s.str();
 }
 

@@ -3,7 +3,7 @@
 //
 //   prune + specialise (clone_for) -> algebraic_simplification -> constant_folding ->
 //   common_subexpression_elimination -> algebraic_simplification -> elementwise_fusion ->
-//   matmul_epilogue_fusion
+//   matmul_epilogue_fusion -> reduction_fusion
 //
 // Memory planning and scheduling happen in the Session, on the result.
 #pragma once
@@ -22,6 +22,9 @@ struct PlanSummary {
   std::vector<std::string> fusions;                   // "fused/dense_1/Sigmoid <- Add, Sigmoid"
   int64_t arena_bytes = 0, unshared_bytes = 0;        // set by the Session's memory plan
   int in_place = 0;
+  // Every value the pruned, specialised graph computes, each in a buffer of its own: the
+  // memory of a run with neither fusion nor reuse (fusion removes most of these values).
+  int64_t unfused_unshared_bytes = 0;
   std::string to_string() const;
 };
 

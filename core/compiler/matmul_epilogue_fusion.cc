@@ -2,6 +2,10 @@
 // op or a FusedElementwise chain (a bias add and an activation, typically) becomes one
 // FusedMatMul that applies the chain to each block of the product right after the GEMM wrote
 // it, while it is still in cache, instead of in a second pass over memory.
+//
+// A MatMul whose only consumer is a fused optimizer update (FusedAssign: a weight gradient
+// and the update of that weight and its slots) becomes a FusedMatMulAssign: the update runs
+// on each panel of the gradient as it is made, and the gradient is never stored whole.
 #include <algorithm>
 #include <map>
 
@@ -20,13 +24,18 @@ class MatMulEpilogueFusion : public Pass {
     std::map<const Node*, int> uses = g.use_counts();
     bool changed = false;
     for (Node* consumer : order) {
-      const bool chain = consumer->op_name() == "FusedElementwise";
+      const bool update = consumer->op_name() == "FusedAssign";
+      const bool chain = update || consumer->op_name() == "FusedElementwise";
       if (!chain && !(consumer->op->elementwise && !consumer->op->has(kStateful))) continue;
       if (!consumer->control_inputs.empty() || !consumer->output_shapes[0].is_fully_known()) continue;
       for (size_t j = 0; j < consumer->inputs.size(); ++j) {
         Node* m = consumer->inputs[j].node;
         if (m->op_name() != "MatMul" || uses[m] != 1 || g.is_fetched(m) || !m->control_inputs.empty() ||
             m->output_shapes[0] != consumer->output_shapes[0] || m->output_dtypes[0] != consumer->output_dtypes[0])
+          continue;
+        // Panels of the product are made while the update writes its variables: the GEMM
+        // must not read one of them.
+        if (update && (reads_stored_variable(consumer, m->inputs[0]) || reads_stored_variable(consumer, m->inputs[1])))
           continue;
         fuse(g, m, consumer, static_cast<int64_t>(j), chain);
         changed = true;
@@ -37,6 +46,13 @@ class MatMulEpilogueFusion : public Pass {
   }
 
  private:
+  static bool reads_stored_variable(const Node* update, Output x) {
+    while (x.node->op->has(kAliasesInput) && !x.node->inputs.empty()) x = x.node->inputs[0];  // views
+    for (int64_t i : update->attrs.get<std::vector<int64_t>>("stores"))
+      if (update->inputs[i].node == x.node) return true;
+    return false;
+  }
+
   // The consumer's program with the product as external 0 and its other inputs after it.
   static void fuse(CompiledGraph& g, Node* m, Node* consumer, int64_t product_input, bool chain) {
     std::vector<Output> inputs{m->inputs[0], m->inputs[1]};
@@ -64,14 +80,22 @@ class MatMulEpilogueFusion : public Pass {
       for (size_t j = 0; j < consumer->inputs.size(); ++j) program.push_back(remap[j]);
       ops += consumer->op_name();
     }
-    Node* fused = g.graph->add_node("FusedMatMul", inputs,
-                                    {{"transpose_a", m->attrs.get<bool>("transpose_a")},
-                                     {"transpose_b", m->attrs.get<bool>("transpose_b")},
-                                     {"program", program},
-                                     {"ops", ops},
-                                     {"shape", consumer->output_shapes[0]},
-                                     {"dtype", consumer->output_dtypes[0]}},
+    AttrMap attrs{{"transpose_a", m->attrs.get<bool>("transpose_a")},
+                  {"transpose_b", m->attrs.get<bool>("transpose_b")},
+                  {"program", program},
+                  {"ops", ops},
+                  {"shape", consumer->output_shapes[0]},
+                  {"dtype", consumer->output_dtypes[0]}};
+    const bool update = consumer->op_name() == "FusedAssign";
+    if (update) {
+      std::vector<int64_t> stores;
+      for (int64_t j : consumer->attrs.get<std::vector<int64_t>>("stores")) stores.push_back(remap[j] + 1);
+      attrs.set("stores", stores);
+    }
+    Node* fused = g.graph->add_node(update ? "FusedMatMulAssign" : "FusedMatMul", inputs, std::move(attrs),
                                     "fused/" + m->name);
+    for (Node*& t : g.targets)
+      if (t == consumer) t = fused;
     g.replace_uses(consumer->output(), fused->output());
   }
 };
