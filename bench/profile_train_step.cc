@@ -1,7 +1,7 @@
 // Per-node time of the seed model's training step (784-500 sigmoid-500 sigmoid-10
 // softmax, Adam, batch 100) after compilation, slowest first: where a step's time goes.
 //
-//   bazel run //bench:profile_train_step -- 2      # thread count
+//   bazel run //bench:profile_train_step -- 2 [0]  # thread count [, 0: one node at a time]
 #include <cstdlib>
 #include <iostream>
 
@@ -12,13 +12,14 @@ using namespace horn;
 using namespace horn::keras;
 
 int main(int argc, char** argv) {
-  int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  const bool concurrent = argc > 2 ? std::atoi(argv[2]) != 0 : true;
   Sequential m({.num_threads = threads});
   m.add(Dense(500, {.input_dim = 784, .activation = "sigmoid"}));
   m.add(Dense(500, {.activation = "sigmoid"}));
   m.add(Dense(10, {.activation = "softmax"}));
   m.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
-  Session s(m.graph(), {.num_threads = threads, .profile = true});
+  Session s(m.graph(), {.num_threads = threads, .concurrent_nodes = concurrent, .profile = true});
   s.initialize_variables();
   Tensor y = Tensor::zeros(DType::kFloat32, {100, 10});
   for (int i = 0; i < 100; ++i) y.at<float>({i, i % 10}) = 1;

@@ -93,9 +93,13 @@ class ProgramRunner {
   void run(int64_t s, int64_t e, T* dst_base, const T* product = nullptr) const {
     const size_t n_in = inputs_.size(), n_ops = p_.ops.size();
     T* temps = scratch(n_in + n_ops);
-    std::vector<const T*> in_ptr(n_in), arg_ptr, result(n_ops), current(n_in);
+    // Per-thread pointer tables: run() is called per GEMM panel row, so it must not allocate.
+    thread_local std::vector<const T*> in_ptr, arg_ptr, result, current;
+    in_ptr.resize(n_in);
+    result.resize(n_ops);
+    const int64_t spread = std::min(kChunk, (e - s + kSimdWidth - 1) / kSimdWidth * kSimdWidth);
     for (size_t j = 0; j < n_in; ++j)  // scalars (an optimizer has many) are spread once
-      if (kind_[j] == Kind::kScalar) std::fill_n(temps + j * kChunk, kChunk, inputs_[j].data<T>()[0]);
+      if (kind_[j] == Kind::kScalar) std::fill_n(temps + j * kChunk, spread, inputs_[j].data<T>()[0]);
     for (int64_t c = s; c < e; c += kChunk) {
       const int64_t len = std::min(kChunk, e - c);
       const int64_t n = (len + kSimdWidth - 1) / kSimdWidth * kSimdWidth;  // whole packets

@@ -69,9 +69,12 @@ void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t m, int64
     else out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B.transpose());
     if (after_panel) after_panel(r0, rows, c0, cols, panel, ld);
   };
+  // Row panels whenever there are rows for two: they are contiguous in C, so an epilogue
+  // runs over each as one range (per-row calls of a long update program cost more than
+  // the arithmetic). Column panels only for short, wide products (a batch of 100 x 500).
   if (m * n * k < kParallelFlops) {
     product(0, m, 0, n);
-  } else if (n >= m) {
+  } else if (m < 2 * kPanel && n > m) {
     parallel_blocks(n, kPanel, [&](int64_t c0, int64_t c1) { product(0, m, c0, c1 - c0); });
   } else {
     parallel_blocks(m, kPanel, [&](int64_t r0, int64_t r1) { product(r0, r1 - r0, 0, n); });
@@ -156,7 +159,8 @@ HORN_REGISTER_OP({
         T* sums = k.outputs.size() > 1 ? k.output(1).data<T>() : nullptr;
         std::atomic<bool> summed{false};
         matmul<T>(k.input(0), k.input(1), ta, tb, m, n, c, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols, T*, int64_t) {
-          for (int64_t r = r0; r < r0 + rows; ++r) epilogue.run(r * n + c0, r * n + c0 + cols);
+          if (cols == n) epilogue.run(r0 * n, (r0 + rows) * n);  // whole rows: one range
+          else for (int64_t r = r0; r < r0 + rows; ++r) epilogue.run(r * n + c0, r * n + c0 + cols);
           if (sums && rows == m) {
             column_sums(c, m, n, c0, cols, sums);
             summed = true;
@@ -195,6 +199,10 @@ HORN_REGISTER_OP({
         const int64_t n = shape.dim(1);
         matmul<T>(k.input(0), k.input(1), ta, tb, shape.dim(0), n, nullptr,
                   [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols, T* panel, int64_t ld) {
+                    if (cols == n) {  // whole rows: the panel is one contiguous range
+                      update.run(r0 * n, (r0 + rows) * n, y ? y + r0 * n : nullptr, panel);
+                      return;
+                    }
                     for (int64_t r = r0; r < r0 + rows; ++r)
                       update.run(r * n + c0, r * n + c0 + cols, y ? y + r * n + c0 : nullptr, panel + (r - r0) * ld);
                   });
