@@ -243,9 +243,9 @@ BENCHMARK(BM_SeedModelTrainStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTim
 // concurrently (concurrent:1) or one at a time.
 void BM_SeedModelTrainStepPlan(benchmark::State& state) {
   keras::Sequential m = seed_model(1);
-  Session s(m.graph(), {.num_threads = static_cast<int>(state.range(1)),
+  Session s(m.graph(), {.num_threads = static_cast<int>(state.range(2)),
                         .optimize = state.range(0) != 0,
-                        .concurrent_nodes = state.range(2) != 0});
+                        .concurrent_nodes = state.range(1) != 0});
   s.initialize_variables();
   Tensor y = Tensor::zeros(f32, {100, 10});
   for (int i = 0; i < 100; ++i) y.at<float>({i, i % 10}) = 1;
@@ -257,12 +257,12 @@ void BM_SeedModelTrainStepPlan(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 100);
 }
 BENCHMARK(BM_SeedModelTrainStepPlan)
-    ->Args({0, 1, 0})
-    ->Args({1, 1, 0})
-    ->Args({0, 2, 0})
-    ->Args({1, 2, 0})
-    ->Args({1, 2, 1})
-    ->ArgNames({"optimize", "threads", "concurrent"})
+    ->Args({0, 0, 1})
+    ->Args({1, 0, 1})
+    ->Args({0, 0, 2})
+    ->Args({1, 0, 2})
+    ->Args({1, 1, 2})
+    ->ArgNames({"optimize", "concurrent", "threads"})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
