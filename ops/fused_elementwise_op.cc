@@ -6,6 +6,7 @@
 // instruction is a store).
 #include "ops/fused_program.h"
 #include "ops/ops.h"
+#include "ops/shape_fns.h"
 
 namespace horn::kernels {
 
@@ -46,12 +47,7 @@ void run_program(kernels::Program program, const std::vector<Tensor>& inputs, Te
 void fused_shape(ShapeContext& c) {
   const Shape& shape = c.attrs().get<Shape>("shape");
   const DType dtype = c.attrs().get<DType>("dtype");
-  if (!is_floating(dtype)) c.error("fused ops must be float, got ", dtype_name(dtype));
-  for (size_t i = 0; i < c.input_shapes.size(); ++i) {
-    Shape b;
-    if (c.input_dtypes[i] != dtype || !broadcast_shapes(c.input_shapes[i], shape, &b) || b != shape)
-      c.error("input ", i, " (", dtype_name(c.input_dtypes[i]), c.input_shapes[i], ") does not broadcast to ", shape);
-  }
+  shape_fns::require_broadcast_to(c, shape, dtype);
   c.set_output(dtype, shape);
 }
 

@@ -11,7 +11,6 @@
 // results are bitwise identical.
 #pragma once
 #include <algorithm>
-#include <cstdlib>
 #include <vector>
 
 #include "ops/kernel_util.h"
@@ -92,7 +91,7 @@ class ProgramRunner {
   // panel in scratch: external 0 then has no storage of its own).
   void run(int64_t s, int64_t e, T* dst_base, const T* product = nullptr) const {
     const size_t n_in = inputs_.size(), n_ops = p_.ops.size();
-    T* temps = scratch(n_in + n_ops);
+    T* temps = thread_scratch<T, ScratchSlot::kProgram>((n_in + n_ops) * kChunk);  // kChunk per slot
     // Per-thread pointer tables: run() is called per GEMM panel row, so it must not allocate.
     thread_local std::vector<const T*> in_ptr, arg_ptr, result, current;
     in_ptr.resize(n_in);
@@ -157,23 +156,6 @@ class ProgramRunner {
 
  private:
   enum class Kind { kFull, kScalar, kBroadcast, kSnapshot };
-
-  // Scratch for one thread: `slots` 64-byte-aligned arrays of kChunk elements.
-  static T* scratch(size_t slots) {
-    struct Buffer {
-      T* data = nullptr;
-      size_t slots = 0;
-      ~Buffer() { std::free(data); }
-    };
-    thread_local Buffer b;
-    if (b.slots < slots) {
-      std::free(b.data);
-      b.data = static_cast<T*>(std::aligned_alloc(64, slots * kChunk * sizeof(T)));
-      if (!b.data) fail("fused kernel: out of memory for scratch");
-      b.slots = slots;
-    }
-    return b.data;
-  }
 
   Program p_;
   const std::vector<Tensor>& inputs_;

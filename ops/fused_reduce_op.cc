@@ -7,10 +7,9 @@
 // The sums are associated exactly as kernels::reduce associates them (see kReduceBlock), and
 // Eigen's sum of a piece sees it at the same address alignment as the unfused kernel would
 // (Eigen peels unaligned leading elements), so fused and unfused results are bitwise equal.
-#include <cstdlib>
-
 #include "ops/fused_program.h"
 #include "ops/ops.h"
+#include "ops/shape_fns.h"
 
 namespace horn::ops {
 namespace {
@@ -21,25 +20,12 @@ using kernels::kReduceBlock;
 // Elements computed per call of the program when reducing rows or columns: a few L1 chunks.
 constexpr int64_t kPiece = 4 * kernels::kChunk;
 
-// Per-thread 64-byte-aligned scratch. piece(n, at) returns room for n values placed so that
-// the first sits at the alignment element `at` of an aligned tensor would have.
+// Room for n values placed so that the first sits at the alignment that element `at` of
+// an aligned tensor would have (Eigen's sum then peels the same leading elements).
 template <typename T>
 T* piece(int64_t n, int64_t at) {
-  struct Buffer {
-    T* data = nullptr;
-    int64_t size = 0;
-    ~Buffer() { std::free(data); }
-  };
-  thread_local Buffer b;
   constexpr int64_t kLanes = 64 / sizeof(T);
-  const int64_t need = (n + 2 * kLanes) / kLanes * kLanes;
-  if (b.size < need) {
-    std::free(b.data);
-    b.data = static_cast<T*>(std::aligned_alloc(64, need * sizeof(T)));
-    if (!b.data) fail("FusedReduce: out of memory for scratch");
-    b.size = need;
-  }
-  return b.data + at % kLanes;
+  return kernels::thread_scratch<T, kernels::ScratchSlot::kReduction>(n + kLanes) + at % kLanes;
 }
 
 template <typename T>
@@ -107,12 +93,7 @@ HORN_REGISTER_OP({
     .shape_fn = [](ShapeContext& c) {
       const Shape& shape = c.attrs().get<Shape>("shape");
       const DType dtype = c.attrs().get<DType>("dtype");
-      if (!is_floating(dtype)) c.error("fused ops must be float, got ", dtype_name(dtype));
-      for (size_t i = 0; i < c.input_shapes.size(); ++i) {
-        Shape b;
-        if (c.input_dtypes[i] != dtype || !broadcast_shapes(c.input_shapes[i], shape, &b) || b != shape)
-          c.error("input ", i, " (", dtype_name(c.input_dtypes[i]), c.input_shapes[i], ") does not broadcast to ", shape);
-      }
+      shape_fns::require_broadcast_to(c, shape, dtype);
       c.set_output(dtype, c.attrs().get<Shape>("reduced_shape"));
       if (c.attrs().get<bool>("keep_values")) c.set_output(dtype, shape);
     },

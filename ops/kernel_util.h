@@ -3,6 +3,7 @@
 // All loops split work in fixed blocks (core/parallel.h): same bits for any thread count.
 #pragma once
 #include <Eigen/Core>
+#include <cstdlib>
 #include <vector>
 
 #include "core/op_registry.h"
@@ -24,6 +25,27 @@ auto dispatch_float(DType t, Fn&& fn) {
   if (t == DType::kFloat64) return fn(double{});
   HORN_ASSERT(t == DType::kFloat32, "float kernel got ", dtype_name(t));
   return fn(float{});
+}
+
+// Per-thread 64-byte-aligned scratch of at least `elements` values, kept for the thread's
+// life. Kernels that hold two at once (a GEMM panel while the fused program runs on it) use
+// different slots.
+enum class ScratchSlot { kProgram, kPanel, kReduction };
+template <typename T, ScratchSlot kSlot>
+T* thread_scratch(int64_t elements) {
+  struct Buffer {
+    T* data = nullptr;
+    int64_t size = 0;
+    ~Buffer() { std::free(data); }
+  };
+  thread_local Buffer b;
+  if (b.size < elements) {
+    std::free(b.data);
+    b.data = static_cast<T*>(std::aligned_alloc(64, (elements * sizeof(T) + 63) / 64 * 64));
+    if (!b.data) fail("out of memory for ", elements, " values of kernel scratch");
+    b.size = elements;
+  }
+  return b.data;
 }
 
 // Runs an op's ElementwiseFn over same-shaped inputs, in fixed blocks.

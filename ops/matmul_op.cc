@@ -3,7 +3,6 @@
 // only on the shapes, so the bits do not depend on the thread count.
 #include <Eigen/Core>
 #include <atomic>
-#include <cstdlib>
 #include <functional>
 
 #include "ops/fused_program.h"
@@ -25,24 +24,6 @@ constexpr int64_t kParallelFlops = 1 << 20;
 template <typename T>
 using PanelFn = std::function<void(int64_t r0, int64_t rows, int64_t c0, int64_t cols, T* panel, int64_t ld)>;
 
-// A per-thread 64-byte-aligned block for a panel that has no place in C.
-template <typename T>
-T* panel_scratch(int64_t elements) {
-  struct Buffer {
-    T* data = nullptr;
-    int64_t size = 0;
-    ~Buffer() { std::free(data); }
-  };
-  thread_local Buffer b;
-  if (b.size < elements) {
-    std::free(b.data);
-    b.data = static_cast<T*>(std::aligned_alloc(64, (elements * sizeof(T) + 63) / 64 * 64));
-    if (!b.data) fail("MatMul: out of memory for a ", elements, "-element panel");
-    b.size = elements;
-  }
-  return b.data;
-}
-
 // C [m, n] = op(A) op(B) panel by panel, into `c` when given; otherwise each panel goes to
 // per-thread scratch that after_panel consumes before the thread computes its next panel
 // (the weight-gradient GEMM fused with an optimizer update never holds all of dW). Eigen
@@ -57,7 +38,7 @@ void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t m, int64
   const int64_t k = ta ? A.rows() : A.cols();
   if (m == 0 || n == 0) return;
   auto product = [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
-    T* panel = c ? c + r0 * n + c0 : panel_scratch<T>(rows * cols);
+    T* panel = c ? c + r0 * n + c0 : kernels::thread_scratch<T, kernels::ScratchSlot::kPanel>(rows * cols);
     const int64_t ld = c ? n : cols;
     Eigen::Map<Mat, Eigen::Unaligned, Stride> out(panel, rows, cols, Stride(ld));
     auto lhs_rows = [&](auto&& op_a) { return op_a.middleRows(r0, rows); };

@@ -49,4 +49,13 @@ void same_shape_binary_float(ShapeContext& c) {
 }
 
 
+void require_broadcast_to(ShapeContext& c, const Shape& shape, DType dtype) {
+  if (!is_floating(dtype)) c.error("fused ops must be float, got ", dtype_name(dtype));
+  for (size_t i = 0; i < c.input_shapes.size(); ++i) {
+    Shape b;
+    if (c.input_dtypes[i] != dtype || !broadcast_shapes(c.input_shapes[i], shape, &b) || b != shape)
+      c.error("input ", i, " (", dtype_name(c.input_dtypes[i]), c.input_shapes[i], ") does not broadcast to ", shape);
+  }
+}
+
 }  // namespace horn::shape_fns

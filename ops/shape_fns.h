@@ -19,5 +19,8 @@ void broadcast_binary_float(ShapeContext& c);
 void broadcast_compare(ShapeContext& c);
 // Two same-shaped float inputs, output like input 0 (SigmoidGrad, ...).
 void same_shape_binary_float(ShapeContext& c);
+// The compiler's fused ops: `dtype` must be float and every input of it, broadcasting to
+// `shape` (the fused loop's element space).
+void require_broadcast_to(ShapeContext& c, const Shape& shape, DType dtype);
 
 }  // namespace horn::shape_fns

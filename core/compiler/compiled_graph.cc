@@ -67,6 +67,10 @@ std::map<const Node*, int> CompiledGraph::use_counts() const {
   return uses;
 }
 
+bool CompiledGraph::is_target(const Node* n) const {
+  return std::find(targets.begin(), targets.end(), n) != targets.end();
+}
+
 bool CompiledGraph::is_fetched(const Node* n) const {
   return std::any_of(fetches.begin(), fetches.end(), [&](const Output& f) { return f.node == n; });
 }

@@ -32,6 +32,7 @@ struct CompiledGraph {
   // counts as read many times, so that no pass fuses it away.
   std::map<const Node*, int> use_counts() const;
   bool is_fetched(const Node* n) const;
+  bool is_target(const Node* n) const;
   bool is_fed(const Node* n) const;
 };
 

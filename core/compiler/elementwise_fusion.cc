@@ -31,7 +31,7 @@ class ElementwiseFusion : public Pass {
       for (size_t i = 0; i < group.size(); ++i)
         for (const Output& in : group[i]->inputs) {
           Node* p = in.node;
-          if (taken[p] || !fusable(*p) || uses[p] != 1 || g.is_fetched(p) || is_target(g, p) ||
+          if (taken[p] || !fusable(*p) || uses[p] != 1 || g.is_fetched(p) || g.is_target(p) ||
               p->output_shapes[0] != root->output_shapes[0])
             continue;
           taken[p] = true;
@@ -57,10 +57,6 @@ class ElementwiseFusion : public Pass {
       return false;
     if (is_store(n)) return n.inputs[1].shape() == n.output_shapes[0];  // no broadcast into a variable
     return n.op->elementwise && !n.op->has(kStateful);
-  }
-
-  static bool is_target(const CompiledGraph& g, const Node* n) {
-    return std::find(g.targets.begin(), g.targets.end(), n) != g.targets.end();
   }
 
   // Replaces `group` (topologically ordered; the last is the root) by one fused node.

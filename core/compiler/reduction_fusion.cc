@@ -30,7 +30,7 @@ class ReductionFusion : public Pass {
           p->output_dtypes[0] != r->output_dtypes[0])
         continue;
       const std::map<const Node*, int> uses = g.use_counts();
-      const bool shared = uses.at(p) > 1 || g.is_fetched(p) || is_target(g, p);
+      const bool shared = uses.at(p) > 1 || g.is_fetched(p) || g.is_target(p);
       if (p->op_name() == "FusedMatMul") {
         if (axes != std::vector<int64_t>{0} || p->output_shapes[0].rank() != 2) continue;
         add_column_sum(g, p, r);
@@ -45,10 +45,6 @@ class ReductionFusion : public Pass {
   }
 
  private:
-  static bool is_target(const CompiledGraph& g, const Node* n) {
-    return std::find(g.targets.begin(), g.targets.end(), n) != g.targets.end();
-  }
-
   // Sum, Mean and ReduceToShapeLike over adjacent axes of a non-empty float tensor; `axes`
   // gets them, sorted.
   static bool reduces_adjacent_axes(const Node& r, std::vector<int64_t>* axes) {
