@@ -1,3 +1,4 @@
+#include <cmath>
 #include <oneapi/tbb/global_control.h>
 
 #include "tests/test_util.h"
@@ -76,6 +77,33 @@ TEST(Session, VariableWritesRunAfterReadsInTheSameRun) {
   auto out = s.run({}, {read_late}, {update.node});
   testing::expect_near(out[0], {1}, {6});
   testing::expect_near(s.variable_value(w.node), {1}, {2});
+}
+
+// With every node in a task of its own, on two threads: a write of a variable still waits
+// for every read of it, and a kernel's error reaches the caller with the session usable.
+TEST(Session, ConcurrentNodesKeepVariableOrderAndReportErrors) {
+  Graph g;
+  Output one = ops::Const(g, F({1}, {1}));  // first: the update is ready as soon as w is
+  Output w = ops::Variable(g, F({1}, {3}), "w");
+  Output late = ops::Variable(g, F({1}, {5}), "late");
+  std::vector<Output> reads;
+  for (int i = 0; i < 8; ++i) reads.push_back(ops::Tanh(w * static_cast<double>(i)) + w);
+  Output update = ops::AssignSub(w, one);
+  Output uses_late = ops::Exp(late) + reads[0];
+  Session s(g, {.num_threads = 2, .min_task_work = 0});
+  s.initialize_variables();
+  for (int run = 0; run < 50; ++run) {
+    s.set_variable_value(w.node, F({1}, {3}));
+    const std::vector<Tensor> out = s.run({}, reads, {update.node});
+    for (int i = 0; i < 8; ++i) testing::expect_near(out[i], {1}, {std::tanh(3.0f * i) + 3.0f});
+    testing::expect_near(s.variable_value(w.node), {1}, {2});
+  }
+  Session fresh(g, {.num_threads = 2, .min_task_work = 0});
+  fresh.set_variable_value(w.node, F({1}, {3}));
+  expect_error([&] { fresh.run({}, {uses_late}, {update.node}); }, {"Variable 'late'", "initialised"});
+  fresh.set_variable_value(late.node, F({1}, {0}));
+  fresh.set_variable_value(w.node, F({1}, {3}));
+  testing::expect_near(fresh.run({}, {uses_late}, {update.node})[0], {1}, {1 + std::tanh(0.0f) + 3});
 }
 
 TEST(Session, ResultsAreBitwiseIdenticalForOneAndTwoThreads) {
