@@ -145,7 +145,7 @@ TEST(Compiler, ReductionFusionMatchesTheUnfusedReductionBitwise) {
 
 // The backward pass of a Dense layer: dZ = (dY W^T) * sigmoid'(h) and its column sum (the
 // bias gradient) from one FusedMatMul, for column panels (each sums its own columns) and row
-// panels (one pass at the end).
+// panels (one pass at the end); and a column mean of a forward product.
 TEST(Compiler, MatMulColumnSumFusionMatchesTheUnfusedOpsBitwise) {
   for (int64_t batch : {100, 700}) {  // 700 rows x 300 columns: row panels
     Graph g;
@@ -155,20 +155,22 @@ TEST(Compiler, MatMulColumnSumFusionMatchesTheUnfusedOpsBitwise) {
     Output dz = ops::SigmoidGrad(h, ops::MatMul(dy, w, false, true));
     Output db = ops::ReduceToShapeLike(dz, ops::Const(g, Tensor::zeros(DType::kFloat32, {300})));
     Output dw = ops::MatMul(h, dz, true, false);
+    Output mean = ops::Mean(ops::Tanh(ops::MatMul(dy, w)), {0}, true);  // a column mean, [1, 300]
     const Shape shape{batch, 300};
+    const std::vector<Output> fetches{db, dw, mean};
     compiler::Compilation c =
-        compiler::compile(g, {db, dw}, {}, {{dy, DType::kFloat32, shape}, {h, DType::kFloat32, shape}});
+        compiler::compile(g, fetches, {}, {{dy, DType::kFloat32, shape}, {h, DType::kFloat32, shape}});
     int fused = 0;
     for (Node* n : c.graph.live_nodes()) fused += n->op_name() == "FusedMatMul" && n->num_outputs() == 2;
-    EXPECT_EQ(fused, 1);
-    EXPECT_EQ(count_ops(c.graph, "ReduceToShapeLike"), 0);
+    EXPECT_EQ(fused, 2);
+    EXPECT_EQ(count_ops(c.graph, "ReduceToShapeLike") + count_ops(c.graph, "Mean"), 0);
     Session::Feeds feeds{{dy, Tensor::normal(DType::kFloat32, shape, 0, 1, 5)},
                          {h, Tensor::uniform(DType::kFloat32, shape, 0, 1, 6)}};
     for (int threads : {1, 2}) {
       Session s(g, {.num_threads = threads}), reference(g, {.num_threads = threads, .optimize = false});
-      const std::vector<Tensor> x = s.run(feeds, {db, dw}), y = reference.run(feeds, {db, dw});
-      EXPECT_TRUE(x[0].bitwise_equal(y[0])) << batch << " rows, " << threads << " threads";
-      EXPECT_TRUE(x[1].bitwise_equal(y[1])) << batch << " rows, " << threads << " threads";
+      const std::vector<Tensor> x = s.run(feeds, fetches), y = reference.run(feeds, fetches);
+      for (size_t i = 0; i < x.size(); ++i)
+        EXPECT_TRUE(x[i].bitwise_equal(y[i])) << "fetch " << i << ", " << batch << " rows, " << threads << " threads";
     }
   }
 }
