@@ -263,22 +263,7 @@ const Session::Plan& Session::plan_for(const Feeds& feeds, const std::vector<Out
     plan->summary.arena_bytes = plan->memory.arena_bytes;
     plan->summary.unshared_bytes = plan->memory.unshared_bytes;
     plan->summary.in_place = plan->memory.in_place;
-    std::vector<int> step(g.num_nodes(), -1);
-    for (size_t i = 0; i < plan->order.size(); ++i) step[plan->order[i]->id] = static_cast<int>(i);
-    std::vector<std::set<int>> after(g.num_nodes());
-    for (Node* node : plan->order)
-      for (Node* s : edges[node->id]) after[node->id].insert(s->id);
-    for (auto [reader, writer] : plan->memory.reuse_edges) after[reader].insert(writer);
-    plan->successors.resize(g.num_nodes());
-    plan->predecessors.assign(g.num_nodes(), 0);
-    plan->spawn.assign(g.num_nodes(), false);
-    for (Node* node : plan->order) {
-      std::vector<int>& out = plan->successors[node->id];
-      out.assign(after[node->id].begin(), after[node->id].end());
-      std::sort(out.begin(), out.end(), [&](int a, int b) { return step[a] < step[b]; });
-      for (int s : out) ++plan->predecessors[s];
-      plan->spawn[node->id] = work_of(*node) >= options_.min_task_work;
-    }
+    plan_dependencies(*plan, edges);
     if (plan->memory.arena_bytes > 0) {
       auto* base = static_cast<uint8_t*>(std::aligned_alloc(64, plan->memory.arena_bytes));
       if (!base) fail("Session: out of memory for a ", plan->memory.arena_bytes, "-byte arena");
@@ -291,6 +276,29 @@ const Session::Plan& Session::plan_for(const Feeds& feeds, const std::vector<Out
     }
   }
   return *(plans_[key] = std::move(plan));
+}
+
+// What each node of a compiled plan waits for when nodes run concurrently: the schedule's
+// edges (data, control, variable order) and the memory plan's (a buffer is reused only after
+// every node that made or read its previous value has finished).
+void Session::plan_dependencies(Plan& plan, const std::vector<std::vector<Node*>>& edges) const {
+  const int n = plan.graph->num_nodes();
+  std::vector<int> step(n, -1);
+  for (size_t i = 0; i < plan.order.size(); ++i) step[plan.order[i]->id] = static_cast<int>(i);
+  std::vector<std::set<int>> after(n);
+  for (Node* node : plan.order)
+    for (Node* s : edges[node->id]) after[node->id].insert(s->id);
+  for (auto [reader, writer] : plan.memory.reuse_edges) after[reader].insert(writer);
+  plan.successors.resize(n);
+  plan.predecessors.assign(n, 0);
+  plan.spawn.assign(n, false);
+  for (Node* node : plan.order) {
+    std::vector<int>& out = plan.successors[node->id];
+    out.assign(after[node->id].begin(), after[node->id].end());
+    std::sort(out.begin(), out.end(), [&](int a, int b) { return step[a] < step[b]; });
+    for (int s : out) ++plan.predecessors[s];
+    plan.spawn[node->id] = work_of(*node) >= options_.min_task_work;
+  }
 }
 
 void Session::check_run_arguments(const Feeds& feeds, const std::vector<Output>& fetches,
@@ -374,6 +382,51 @@ void Session::run_node(const Plan& plan, Node* node, std::vector<std::vector<Ten
     if (uses[in.node->id].fetch_sub(1, std::memory_order_acq_rel) == 1) values[in.node->id].clear();
 }
 
+// Nodes start when all their predecessors are done. A finishing node continues with the
+// first of the nodes it made ready (and with the small ones) on its own thread, and hands
+// the large others to tasks that idle threads pick up.
+void Session::run_concurrently(const Plan& plan, std::vector<std::vector<Tensor>>& values,
+                               std::vector<std::atomic<int>>& uses, std::vector<double>* timing) {
+  Graph& g = *plan.graph;
+  const int n = g.num_nodes();
+  std::vector<std::atomic<int>> waiting(n);
+  for (int id = 0; id < n; ++id) waiting[id].store(plan.predecessors[id], std::memory_order_relaxed);
+  tbb::task_group tasks;
+  std::atomic<int> running{0}, most_running{1};
+  std::function<void(std::vector<int>)> run_from = [&](std::vector<int> local) {
+    while (!local.empty()) {
+      const int id = local.back();
+      local.pop_back();
+      if (!plan.fed[id]) {
+        const int now = running.fetch_add(1, std::memory_order_relaxed) + 1;
+        int seen = most_running.load();
+        while (now > seen && !most_running.compare_exchange_weak(seen, now)) {  // seen reloads on failure
+        }
+        run_node(plan, g.node(id), values, uses, timing);
+        running.fetch_sub(1, std::memory_order_relaxed);
+      }
+      const size_t mark = local.size();
+      bool continued = false;
+      for (int s : plan.successors[id]) {
+        if (waiting[s].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+        if (plan.spawn[s] && continued) {
+          tasks.run([&run_from, s] { run_from({s}); });
+        } else {
+          local.push_back(s);
+          continued = continued || plan.spawn[s];
+        }
+      }
+      std::reverse(local.begin() + mark, local.end());  // the earliest in the order runs first
+    }
+  };
+  std::vector<int> sources;  // variables, constants, feeds: nothing to wait for
+  for (auto it = plan.order.rbegin(); it != plan.order.rend(); ++it)
+    if (plan.predecessors[(*it)->id] == 0) sources.push_back((*it)->id);
+  tasks.run([&run_from, &sources] { run_from(sources); });
+  tasks.wait();
+  most_concurrent_nodes_ = std::max(most_concurrent_nodes_, most_running.load());
+}
+
 std::vector<Tensor> Session::execute(const Plan& plan, const Feeds& feeds) {
   for (Node* p : plan.placeholders)  // before any work is done
     fail("Session::run: Placeholder '", p->name, "' needs a value: feed it (expected ",
@@ -391,44 +444,7 @@ std::vector<Tensor> Session::execute(const Plan& plan, const Feeds& feeds) {
     for (Node* node : plan.order)
       if (!plan.fed[node->id]) run_node(plan, node, values, uses, timing);
   } else {
-    // Nodes start when all their predecessors are done. A finishing node continues with
-    // the first of the nodes it made ready (and with the small ones) on its own thread, and
-    // hands the large others to tasks that idle threads pick up.
-    std::vector<std::atomic<int>> waiting(n);
-    for (int id = 0; id < n; ++id) waiting[id].store(plan.predecessors[id], std::memory_order_relaxed);
-    tbb::task_group tasks;
-    std::atomic<int> running{0}, most_running{1};
-    std::function<void(std::vector<int>)> run_from = [&](std::vector<int> local) {
-      while (!local.empty()) {
-        const int id = local.back();
-        local.pop_back();
-        if (!plan.fed[id]) {
-          const int now = running.fetch_add(1, std::memory_order_relaxed) + 1;
-          for (int seen = most_running.load(); now > seen && !most_running.compare_exchange_weak(seen, now);) {
-          }
-          run_node(plan, g.node(id), values, uses, timing);
-          running.fetch_sub(1, std::memory_order_relaxed);
-        }
-        const size_t mark = local.size();
-        bool continued = false;
-        for (int s : plan.successors[id]) {
-          if (waiting[s].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
-          if (plan.spawn[s] && continued) {
-            tasks.run([&run_from, s] { run_from({s}); });
-          } else {
-            local.push_back(s);
-            continued = continued || plan.spawn[s];
-          }
-        }
-        std::reverse(local.begin() + mark, local.end());  // the earliest in the order runs first
-      }
-    };
-    std::vector<int> sources;  // variables, constants, feeds: nothing to wait for
-    for (auto it = plan.order.rbegin(); it != plan.order.rend(); ++it)
-      if (plan.predecessors[(*it)->id] == 0) sources.push_back((*it)->id);
-    tasks.run([&run_from, &sources] { run_from(sources); });
-    tasks.wait();
-    most_concurrent_nodes_ = std::max(most_concurrent_nodes_, most_running.load());
+    run_concurrently(plan, values, uses, timing);
   }
 
   if (options_.profile)

@@ -96,7 +96,10 @@ class Session {
   struct Plan;
   const Plan& plan_for(const Feeds& feeds, const std::vector<Output>& fetches,
                        const std::vector<Node*>& targets);
+  void plan_dependencies(Plan& plan, const std::vector<std::vector<Node*>>& edges) const;
   std::vector<Tensor> execute(const Plan& plan, const Feeds& feeds);
+  void run_concurrently(const Plan& plan, std::vector<std::vector<Tensor>>& values,
+                        std::vector<std::atomic<int>>& uses, std::vector<double>* timing);
   // Runs one node: its kernel on its inputs' values, into its planned buffers; frees the
   // inputs it was the last reader of. `seconds` (per node id) gets its time if not null.
   void run_node(const Plan& plan, Node* node, std::vector<std::vector<Tensor>>& values,
