@@ -51,6 +51,8 @@ std::vector<Node*> CompiledGraph::live_nodes() const {
 }
 
 void CompiledGraph::replace_uses(Output from, Output to) {
+  for (Node*& t : targets)  // a target run for its effect is now run by what replaced it
+    if (t == from.node) t = to.node;
   for (const auto& node : graph->nodes())
     for (Output& in : node->inputs)
       if (in == from) in = to;

@@ -26,7 +26,8 @@ struct CompiledGraph {
   // Nodes the fetches and targets need, in a topological order (ties by node id).
   std::vector<Node*> live_nodes() const;
   int num_live() const { return static_cast<int>(live_nodes().size()); }
-  // Every use of `from` (node inputs and fetches) becomes `to`.
+  // Every use of `from` (node inputs and fetches) becomes `to`; a target that is `from`'s
+  // node becomes `to`'s.
   void replace_uses(Output from, Output to);
   // Per live node: how many live inputs read it; a node that is a control input of another
   // counts as read many times, so that no pass fuses it away.

@@ -92,8 +92,6 @@ class ElementwiseFusion : public Pass {
     if (!stores.empty()) attrs.set("stores", stores);
     Node* fused = g.graph->add_node(stores.empty() ? "FusedElementwise" : "FusedAssign", externals, std::move(attrs),
                                     "fused/" + root->name);
-    for (Node*& t : g.targets)
-      if (t == root) t = fused;
     g.replace_uses(root->output(), fused->output());
   }
 };

@@ -94,8 +94,6 @@ class MatMulEpilogueFusion : public Pass {
     }
     Node* fused = g.graph->add_node(update ? "FusedMatMulAssign" : "FusedMatMul", inputs, std::move(attrs),
                                     "fused/" + m->name);
-    for (Node*& t : g.targets)
-      if (t == consumer) t = fused;
     g.replace_uses(consumer->output(), fused->output());
   }
 };
