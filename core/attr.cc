@@ -1,5 +1,7 @@
 #include "core/attr.h"
 
+#include "core/fused_program.h"
+
 namespace horn {
 
 std::string attr_to_string(const AttrValue& v) {
@@ -11,6 +13,7 @@ std::string attr_to_string(const AttrValue& v) {
     std::string operator()(const std::vector<int64_t>& x) const { return Shape(x).to_string(); }
     std::string operator()(DType x) const { return dtype_name(x); }
     std::string operator()(const Shape& x) const { return x.to_string(); }
+    std::string operator()(const std::shared_ptr<const FusedProgram>& p) const { return "{" + p->to_string() + "}"; }
     std::string operator()(const Tensor& x) const {
       return x.size() <= 4 ? x.to_string() : dtype_name(x.dtype()) + x.shape().to_string();
     }

@@ -1,6 +1,7 @@
 // Node attributes: compile-time parameters of an op (axes, transpose flags, dtypes, ...).
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -12,8 +13,10 @@
 
 namespace horn {
 
-using AttrValue =
-    std::variant<int64_t, double, bool, std::string, std::vector<int64_t>, DType, Shape, Tensor>;
+class FusedProgram;  // core/fused_program.h: only compiled graphs hold one
+
+using AttrValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>, DType, Shape, Tensor,
+                               std::shared_ptr<const FusedProgram>>;
 
 class AttrMap {
  public:

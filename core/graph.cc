@@ -18,7 +18,11 @@ const std::string& Node::op_name() const { return op->name; }
 
 Node* Graph::add_node(const std::string& op_name, std::vector<Output> inputs, AttrMap attrs,
                       std::string_view name) {
-  const OpDef& op = OpRegistry::global().get(op_name);
+  return add_node(OpRegistry::global().get(op_name), std::move(inputs), std::move(attrs), name);
+}
+
+Node* Graph::add_node(const OpDef& op, std::vector<Output> inputs, AttrMap attrs, std::string_view name) {
+  const std::string& op_name = op.name;
   const std::string node_name = unique_name(name.empty() ? std::string_view(op_name) : name);
   if (op.num_inputs >= 0 && static_cast<int>(inputs.size()) != op.num_inputs)
     fail(op_name, " '", node_name, "': expects ", op.num_inputs, " inputs, got ", inputs.size());
@@ -82,7 +86,7 @@ Node* Graph::find_node(const std::string& name) const {
 std::vector<Node*> Graph::variables() const {
   std::vector<Node*> out;
   for (const auto& n : nodes_)
-    if (n->op_name() == "Variable") out.push_back(n.get());
+    if (n->op->is(OpRole::kVariable)) out.push_back(n.get());
   return out;
 }
 
@@ -105,7 +109,7 @@ std::string Graph::to_dot(const std::vector<Node*>* only) const {
     os << "  n" << n->id << " [label=\"" << n->name << "\\n" << n->op_name();
     for (int i = 0; i < n->num_outputs(); ++i) os << "\\n" << n->output_shapes[i].to_string();
     os << "\"";
-    if (n->op->has(kSource)) os << ", style=filled, fillcolor=\"#e8f0fe\"";
+    if (n->op->is_source()) os << ", style=filled, fillcolor=\"#e8f0fe\"";
     os << "];\n";
     if (fused) os << "  }\n";
     for (const Output& in : n->inputs)

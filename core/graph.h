@@ -53,6 +53,7 @@ class Graph {
   // the op and the node when inputs or attributes are invalid.
   Node* add_node(const std::string& op, std::vector<Output> inputs, AttrMap attrs = {},
                  std::string_view name = {});
+  Node* add_node(const OpDef& op, std::vector<Output> inputs, AttrMap attrs = {}, std::string_view name = {});
   void add_control_input(Node* node, Node* must_run_first);
 
   // "MatMul" -> "scope/MatMul", then "scope/MatMul_1", ... as TensorFlow names nodes.

@@ -83,16 +83,14 @@ bool depends_on(const Node* from, const Node* target, const std::vector<bool>& n
 void collect_readers(Node* source, const std::vector<std::vector<Node*>>& consumers, std::vector<Node*>* readers) {
   for (Node* c : consumers[source->id]) {
     readers->push_back(c);
-    if (c->op->has(kAliasesInput)) collect_readers(c, consumers, readers);
+    const int k = viewed_input(*c);
+    if (k >= 0 && c->inputs[k].node == source) collect_readers(c, consumers, readers);
   }
 }
 
-// The variables a node writes: input 0 of Assign and its kin, the "stores" inputs of a
-// fused update.
 std::vector<Node*> written_variables(const Node& writer) {
-  if (!writer.attrs.has("stores")) return {writer.inputs[0].node};
   std::vector<Node*> vars;
-  for (int64_t i : writer.attrs.get<std::vector<int64_t>>("stores")) vars.push_back(writer.inputs[i].node);
+  for (int i : written_variable_inputs(writer)) vars.push_back(writer.inputs[i].node);
   return vars;
 }
 
@@ -160,17 +158,6 @@ void schedule(Graph& g, const std::vector<Node*>& roots, const std::vector<bool>
   *edges = std::move(successors);
 }
 
-int64_t work_of(const Node& n) {
-  if (n.op_name() == "MatMul" || n.op_name() == "FusedMatMul") {
-    const Shape& a = n.inputs[0].shape();
-    return n.output_shapes[0].num_elements() * (n.attrs.get<bool>("transpose_a") ? a.dim(0) : a.dim(1));
-  }
-  int64_t w = 0;
-  for (const Shape& s : n.output_shapes) w += std::max<int64_t>(s.num_elements(), 0);
-  for (const Output& in : n.inputs) w += std::max<int64_t>(in.shape().num_elements(), 0);
-  return w;
-}
-
 std::string dump_dir(const SessionOptions& o) {
   if (!o.dump_dot_dir.empty()) return o.dump_dot_dir;
   const char* env = std::getenv("HORN_DUMP_DOT");
@@ -202,7 +189,7 @@ Tensor Session::variable_value(const Node* var) const {
 }
 
 void Session::set_variable_value(const Node* var, const Tensor& value) {
-  if (var->op_name() != "Variable") fail("set_variable_value: '", var->name, "' is not a Variable");
+  if (!var->op->is(OpRole::kVariable)) fail("set_variable_value: '", var->name, "' is not a Variable");
   const Shape& declared = var->output_shapes[0];
   if (value.dtype() != var->output_dtypes[0] || !declared.is_compatible_with(value.shape()))
     fail("Variable '", var->name, "': expected ", dtype_name(var->output_dtypes[0]), declared, ", got ",
@@ -251,7 +238,7 @@ const Session::Plan& Session::plan_for(const Feeds& feeds, const std::vector<Out
   std::vector<std::vector<Node*>> edges;
   schedule(g, roots, plan->fed, &plan->order, &edges);
   for (Node* node : plan->order)
-    if (node->op_name() == "Placeholder" && !plan->fed[node->id]) plan->placeholders.push_back(node);
+    if (node->op->is(OpRole::kPlaceholder) && !plan->fed[node->id]) plan->placeholders.push_back(node);
 
   plan->uses.assign(g.num_nodes(), 0);
   for (const Output& f : plan->fetches) ++plan->uses[f.node->id];  // fetched: kept to the end

@@ -5,6 +5,7 @@
 
 #include "core/random.h"
 #include "core/session.h"
+#include "core/simplification.h"
 #include "ops/kernel_util.h"
 #include "ops/ops.h"
 #include "ops/shape_fns.h"
@@ -42,17 +43,19 @@ Shape resolve_reshape(ShapeContext& c, const Shape& in, const Shape& target) {
 void view_kernel(KernelContext& k) { k.output() = k.input(0).reshaped(k.output_shapes[0]); }
 
 HORN_REGISTER_OP({
-    .name = "Reshape", .num_inputs = 1, .traits = kAliasesInput,
+    .name = "Reshape", .num_inputs = 1,
     .shape_fn = [](ShapeContext& c) {
       c.set_output(c.input_dtypes[0], resolve_reshape(c, c.input_shapes[0], c.attrs().get<Shape>("shape")));
     },
     .kernel = view_kernel,
     .gradient = [](Node& n, const Grads& g) -> Grads { return {ReshapeLike(g[0], n.inputs[0])}; },
     .kernel_sets_outputs = true,
+    .view_of_input = 0,
+    .simplify = identity_when_same_shape,
 });
 
 HORN_REGISTER_OP({
-    .name = "ReshapeLike", .num_inputs = 2, .traits = kAliasesInput,
+    .name = "ReshapeLike", .num_inputs = 2,
     .shape_fn = [](ShapeContext& c) {
       const int64_t a = c.input_shapes[0].num_elements(), b = c.input_shapes[1].num_elements();
       if (a >= 0 && b >= 0 && a != b)
@@ -62,10 +65,12 @@ HORN_REGISTER_OP({
     .kernel = view_kernel,
     .gradient = [](Node& n, const Grads& g) -> Grads { return {ReshapeLike(g[0], n.inputs[0]), Output{}}; },
     .kernel_sets_outputs = true,
+    .view_of_input = 0,
+    .simplify = identity_when_same_shape,
 });
 
 HORN_REGISTER_OP({
-    .name = "ExpandDims", .num_inputs = 1, .traits = kAliasesInput,
+    .name = "ExpandDims", .num_inputs = 1,
     .shape_fn = [](ShapeContext& c) {
       const Shape& in = c.input_shapes[0];
       int64_t axis = c.attrs().get<int64_t>("axis");
@@ -79,6 +84,8 @@ HORN_REGISTER_OP({
     .kernel = view_kernel,
     .gradient = [](Node& n, const Grads& g) -> Grads { return {ReshapeLike(g[0], n.inputs[0])}; },
     .kernel_sets_outputs = true,
+    .view_of_input = 0,
+    .simplify = identity_when_same_shape,
 });
 
 std::vector<int64_t> node_perm(const AttrMap& attrs, int rank) {
@@ -86,6 +93,17 @@ std::vector<int64_t> node_perm(const AttrMap& attrs, int rank) {
   if (perm.empty())
     for (int i = rank - 1; i >= 0; --i) perm.push_back(i);
   return perm;
+}
+
+// transpose(transpose(x)) == x when the two permutations cancel.
+Output transpose_of_transpose(const Node& n) {
+  const Node& inner = *n.inputs[0].node;
+  if (inner.op != n.op) return {};
+  const int rank = inner.inputs[0].shape().rank();
+  const std::vector<int64_t> outer = node_perm(n.attrs, rank), first = node_perm(inner.attrs, rank);
+  for (size_t i = 0; i < outer.size(); ++i)
+    if (first[outer[i]] != static_cast<int64_t>(i)) return {};
+  return inner.inputs[0];
 }
 
 HORN_REGISTER_OP({
@@ -131,6 +149,7 @@ HORN_REGISTER_OP({
       for (size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = static_cast<int64_t>(i);
       return {Transpose(g[0], inverse)};
     },
+    .simplify = transpose_of_transpose,
 });
 
 HORN_REGISTER_OP({
@@ -142,6 +161,8 @@ HORN_REGISTER_OP({
       return {Cast(g[0], n.inputs[0].dtype())};
     },
     .kernel_sets_outputs = true,
+    .view_of_input = 0,  // a cast to the same dtype returns its input
+    .simplify = identity_when_same_shape,
 });
 
 HORN_REGISTER_OP({
@@ -181,11 +202,13 @@ HORN_REGISTER_OP({
 });
 
 HORN_REGISTER_OP({
-    .name = "StopGradient", .num_inputs = 1, .traits = kAliasesInput,
+    .name = "StopGradient", .num_inputs = 1,
     .shape_fn = shape_fns::same_as_input,
     .kernel = [](KernelContext& k) { k.output() = k.input(0); },
     .differentiable = false,
     .kernel_sets_outputs = true,
+    .view_of_input = 0,
+    .simplify = identity_when_same_shape,
 });
 
 HORN_REGISTER_OP({
@@ -218,7 +241,7 @@ HORN_REGISTER_OP({
 });
 
 HORN_REGISTER_OP({
-    .name = "RandomUniformLike", .num_inputs = 1, .traits = kStateful,
+    .name = "RandomUniformLike", .num_inputs = 1, .traits = kStateful | kRandom,
     .shape_fn = shape_fns::unary_float,
     .kernel = [](KernelContext& k) {
       const uint64_t seed = static_cast<uint64_t>(k.attrs().get<int64_t>("seed"));

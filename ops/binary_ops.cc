@@ -3,6 +3,7 @@
 // below are written for same-shaped operands.
 #include <cmath>
 
+#include "core/simplification.h"
 #include "ops/kernel_util.h"
 #include "ops/ops.h"
 #include "ops/shape_fns.h"
@@ -32,12 +33,22 @@ std::function<void(KernelContext&)> compare_kernel(F f) {
 
 Output zeros_like(Output x) { return ZerosLike(x); }
 
+// x op e == x for the identity element e on the right (and on the left when `either_side`),
+// unless broadcasting against e grew x.
+Output drop_identity(const Node& n, double e, bool either_side) {
+  if (is_filled_constant(n.inputs[1], e))
+    if (Output x = if_same_shape(n.inputs[0], n); x.valid()) return x;
+  if (either_side && is_filled_constant(n.inputs[0], e)) return if_same_shape(n.inputs[1], n);
+  return {};
+}
+
 HORN_REGISTER_OP({
     .name = "Add", .num_inputs = 2, .traits = kElementwise | kBroadcasting,
     .shape_fn = shape_fns::broadcast_binary_float,
     .kernel = float_binary_kernel([](auto a, auto b) { return a + b; }),
     .gradient = [](Node&, const std::vector<Output>& g) { return std::vector<Output>{g[0], g[0]}; },
     .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, a + b), HORN_SCALAR_BINARY_CHUNK(double, a + b)},
+    .simplify = [](const Node& n) { return drop_identity(n, 0, true); },
 });
 HORN_REGISTER_OP({
     .name = "Sub", .num_inputs = 2, .traits = kElementwise | kBroadcasting,
@@ -45,6 +56,7 @@ HORN_REGISTER_OP({
     .kernel = float_binary_kernel([](auto a, auto b) { return a - b; }),
     .gradient = [](Node&, const std::vector<Output>& g) { return std::vector<Output>{g[0], Neg(g[0])}; },
     .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, a - b), HORN_SCALAR_BINARY_CHUNK(double, a - b)},
+    .simplify = [](const Node& n) { return drop_identity(n, 0, false); },
 });
 HORN_REGISTER_OP({
     .name = "Mul", .num_inputs = 2, .traits = kElementwise | kBroadcasting,
@@ -54,6 +66,7 @@ HORN_REGISTER_OP({
       return std::vector<Output>{g[0] * n.inputs[1], g[0] * n.inputs[0]};
     },
     .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, a * b), HORN_SCALAR_BINARY_CHUNK(double, a * b)},
+    .simplify = [](const Node& n) { return drop_identity(n, 1, true); },
 });
 HORN_REGISTER_OP({
     .name = "Div", .num_inputs = 2, .traits = kElementwise | kBroadcasting,
@@ -64,6 +77,7 @@ HORN_REGISTER_OP({
       return std::vector<Output>{g[0] / b, Neg(g[0]) * a / Square(b)};
     },
     .elementwise = {HORN_SCALAR_BINARY_CHUNK(float, a / b), HORN_SCALAR_BINARY_CHUNK(double, a / b)},
+    .simplify = [](const Node& n) { return drop_identity(n, 1, false); },
 });
 HORN_REGISTER_OP({
     .name = "Pow", .num_inputs = 2, .traits = kElementwise | kBroadcasting,

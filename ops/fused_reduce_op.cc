@@ -7,8 +7,8 @@
 // The sums are associated exactly as kernels::reduce associates them (see kReduceBlock), and
 // Eigen's sum of a piece sees it at the same address alignment as the unfused kernel would
 // (Eigen peels unaligned leading elements), so fused and unfused results are bitwise equal.
-#include "ops/fused_program.h"
 #include "ops/ops.h"
+#include "ops/program_runner.h"
 #include "ops/shape_fns.h"
 
 namespace horn::ops {
@@ -37,7 +37,7 @@ void fused_reduce(KernelContext& k) {
   HORN_ASSERT(l.contiguous && space.num_elements() > 0, "FusedReduce '", k.node.name, "': bad reduction");
   const bool keep = k.attrs().get<bool>("keep_values");
   T* values = keep ? k.output(1).data<T>() : nullptr;
-  const kernels::ProgramRunner<T> program(kernels::decode_program(k.node), k.inputs, space, values);
+  const kernels::ProgramRunner<T> program(program_of(k.node), k.inputs, space, values);
   // The program's values at elements [s, e), in `values` or in scratch at the same alignment.
   auto compute = [&](int64_t s, int64_t e) {
     T* dst = keep ? values + s : piece<T>(e - s, s);
@@ -93,7 +93,8 @@ HORN_REGISTER_OP({
     .shape_fn = [](ShapeContext& c) {
       const Shape& shape = c.attrs().get<Shape>("shape");
       const DType dtype = c.attrs().get<DType>("dtype");
-      shape_fns::require_broadcast_to(c, shape, dtype);
+      shape_fns::validate_program(c, shape, dtype);
+      if (!program_of(c.node).stored_externals().empty()) c.error("a reduction's program cannot store into variables");
       c.set_output(dtype, c.attrs().get<Shape>("reduced_shape"));
       if (c.attrs().get<bool>("keep_values")) c.set_output(dtype, shape);
     },
@@ -101,6 +102,7 @@ HORN_REGISTER_OP({
       kernels::dispatch_float(k.output(0).dtype(), [&](auto v) { fused_reduce<decltype(v)>(k); });
     },
     .differentiable = false,  // made by the compiler after differentiation
+    .role = OpRole::kFusedReduce,
 });
 
 }  // namespace

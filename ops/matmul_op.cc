@@ -5,9 +5,9 @@
 #include <atomic>
 #include <functional>
 
-#include "ops/fused_program.h"
 #include "ops/kernel_util.h"
 #include "ops/ops.h"
+#include "ops/program_runner.h"
 #include "ops/shape_fns.h"
 
 namespace horn::ops {
@@ -74,6 +74,12 @@ void matmul_shape(ShapeContext& c) {
   c.set_output(c.input_dtypes[0], Shape{ta ? a[1] : a[0], tb ? b[0] : b[1]});
 }
 
+// Multiply-adds: what decides whether a node is worth a task of its own.
+int64_t gemm_work(const Node& n) {
+  const Shape& a = n.inputs[0].shape();
+  return n.output_shapes[0].num_elements() * (n.attrs.get<bool>("transpose_a") ? a.dim(0) : a.dim(1));
+}
+
 HORN_REGISTER_OP({
     .name = "MatMul", .num_inputs = 2,
     .shape_fn = matmul_shape,
@@ -93,18 +99,15 @@ HORN_REGISTER_OP({
       if (ta && !tb) return {MatMul(b, dc, false, true), MatMul(a, dc, false, false)};
       return {MatMul(b, dc, true, true), MatMul(dc, a, true, true)};
     },
+    .epilogue = {.op = "FusedMatMul", .update_op = "FusedMatMulAssign"},
+    .work = gemm_work,
 });
 
-// The product's shape; the epilogue's operands must broadcast to it.
+// The product's shape; the epilogue program runs over it.
 void fused_matmul_shape(ShapeContext& c) {
   if (c.input_shapes.size() < 2) c.error("needs a and b");
   matmul_shape(c);
-  const Shape product = c.output_shapes[0];
-  for (size_t i = 2; i < c.input_shapes.size(); ++i) {
-    Shape b;
-    if (c.input_dtypes[i] != c.input_dtypes[0] || !broadcast_shapes(c.input_shapes[i], product, &b) || b != product)
-      c.error("epilogue input ", i, " (", c.input_shapes[i], ") does not broadcast to ", product);
-  }
+  shape_fns::validate_program(c, c.output_shapes[0], c.output_dtypes[0], /*epilogue=*/true);
 }
 
 // Output 1 of a FusedMatMul with "column_sum": the sums (or means) of C's columns, made by
@@ -121,11 +124,12 @@ void column_sums(const T* c, int64_t m, int64_t n, int64_t c0, int64_t cols, T* 
 // FusedMatMul, made by the compiler: MatMul followed by an elementwise epilogue (bias add,
 // activation, ...) applied to each panel of C right after the GEMM wrote it, while it is
 // hot in cache. Inputs: a, b, then the epilogue's other operands. In the "program"
-// (ops/fused_program.h) external 0 is the product and external j >= 1 is input j + 1.
+// (core/fused_program.h) external 0 is the product and external j >= 1 is input j + 1.
 HORN_REGISTER_OP({
-    .name = "FusedMatMul", .num_inputs = -1, .num_outputs = -1,
+    .name = "FusedMatMul", .num_inputs = -1, .num_outputs = -1, .traits = kColumnSums,
     .shape_fn = [](ShapeContext& c) {
       fused_matmul_shape(c);
+      if (!program_of(c.node).stored_externals().empty()) c.error("an epilogue cannot store: use FusedMatMulAssign");
       if (c.attrs().has("column_sum")) c.set_output(c.output_dtypes[0], c.attrs().get<Shape>("reduced_shape"));
     },
     .kernel = [](KernelContext& k) {
@@ -134,9 +138,9 @@ HORN_REGISTER_OP({
       externals.insert(externals.end(), k.inputs.begin() + 2, k.inputs.end());
       kernels::dispatch_float(k.output().dtype(), [&](auto v) {
         using T = decltype(v);
-        const kernels::ProgramRunner<T> epilogue(k.node, externals, k.output());
-        const int64_t m = k.output().dim(0), n = k.output().dim(1);
         T* c = k.output().data<T>();
+        const kernels::ProgramRunner<T> epilogue(program_of(k.node), externals, k.output().shape(), c);
+        const int64_t m = k.output().dim(0), n = k.output().dim(1);
         T* sums = k.outputs.size() > 1 ? k.output(1).data<T>() : nullptr;
         std::atomic<bool> summed{false};
         matmul<T>(k.input(0), k.input(1), ta, tb, m, n, c, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols, T*, int64_t) {
@@ -154,13 +158,21 @@ HORN_REGISTER_OP({
       });
     },
     .differentiable = false,  // made by the compiler after differentiation
+    .work = gemm_work,
 });
+
+// External j of the update program is input j + 1 (external 0 is the product).
+std::vector<int> stored_gemm_inputs(const Node& node) {
+  std::vector<int> inputs = program_of(node).stored_externals();
+  for (int& i : inputs) ++i;
+  return inputs;
+}
 
 // FusedMatMulAssign, made by the compiler: a weight-gradient GEMM whose only reader is a
 // fused optimizer update (a FusedAssign program). Each panel of dW goes to per-thread
 // scratch and the update of the weight and its slots runs on it right away, so dW never
-// exists whole. Inputs as FusedMatMul's; "stores" lists the inputs that are variables the
-// program writes. The output is the last store's variable, as for FusedAssign.
+// exists whole. Inputs and program as FusedMatMul's. The output is the last store's
+// variable, as for FusedAssign.
 HORN_REGISTER_OP({
     .name = "FusedMatMulAssign", .num_inputs = -1, .traits = kStateful | kWritesVariable,
     .shape_fn = fused_matmul_shape,
@@ -168,15 +180,15 @@ HORN_REGISTER_OP({
       const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
       const Shape& shape = k.output_shapes[0];
       const DType dtype = k.node.output_dtypes[0];
-      std::vector<Tensor> externals{Tensor::view(nullptr, dtype, shape)};  // panels come from scratch
+      const FusedProgram& p = program_of(k.node);
+      std::vector<Tensor> externals{Tensor()};  // external 0: the panels, from scratch
       externals.insert(externals.end(), k.inputs.begin() + 2, k.inputs.end());
-      kernels::Program p = kernels::decode_program(k.node);
-      const bool stores_last = kernels::store_kind(*p.ops.back()) != kernels::Store::kNone;
-      k.output() = stores_last ? externals[p.args.back()[0]] : Tensor(dtype, shape);
+      const bool stores_last = p.ends_with_store();
+      k.output() = stores_last ? externals[p.instructions.back().args[0].index] : Tensor(dtype, shape);
       kernels::dispatch_float(dtype, [&](auto v) {
         using T = decltype(v);
         T* y = stores_last ? nullptr : k.output().data<T>();
-        const kernels::ProgramRunner<T> update(std::move(p), externals, shape, y);
+        const kernels::ProgramRunner<T> update(p, externals, shape, y, kernels::ProgramRunner<T>::Product::kFromPanels);
         const int64_t n = shape.dim(1);
         matmul<T>(k.input(0), k.input(1), ta, tb, shape.dim(0), n, nullptr,
                   [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols, T* panel, int64_t ld) {
@@ -191,6 +203,8 @@ HORN_REGISTER_OP({
     },
     .differentiable = false,
     .kernel_sets_outputs = true,
+    .written_inputs = stored_gemm_inputs,
+    .work = gemm_work,
 });
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/simplification.h"
 #include "ops/kernel_util.h"
 #include "ops/ops.h"
 #include "ops/shape_fns.h"
@@ -42,12 +43,30 @@ Output broadcast_reduction_grad(Node& n, Output g) {
   return BroadcastLike(g, x);
 }
 
+template <bool kMean>
+std::optional<SumAxes> summed_axes(const Node& n) {
+  const std::vector<int> axes = node_axes(n, n.inputs[0].shape().rank());
+  return SumAxes{{axes.begin(), axes.end()}, kMean};
+}
+
+// The axes ReduceToShapeLike sums: the leading ones its target lacks and those it has as 1.
+std::optional<SumAxes> axes_reduced_to_shape(const Node& n) {
+  const Shape &from = n.inputs[0].shape(), &to = n.output_shapes[0];
+  if (!from.is_fully_known() || !to.is_fully_known()) return std::nullopt;
+  SumAxes s;
+  const int lead = from.rank() - to.rank();
+  for (int d = 0; d < from.rank(); ++d)
+    if (d < lead || (to.dim(d - lead) == 1 && from.dim(d) != 1)) s.axes.push_back(d);
+  return s;
+}
+
 HORN_REGISTER_OP({
     .name = "Sum", .num_inputs = 1, .traits = kReduction, .shape_fn = reduce_shape,
     .kernel = [](KernelContext& k) {
       kernels::reduce(k.input(0), node_axes(k.node, k.input(0).rank()), ReduceKind::kSum, k.output());
     },
     .gradient = [](Node& n, const Grads& g) -> Grads { return {broadcast_reduction_grad(n, g[0])}; },
+    .sum_axes = summed_axes<false>,
 });
 
 HORN_REGISTER_OP({
@@ -65,6 +84,7 @@ HORN_REGISTER_OP({
       Output x = n.inputs[0], y = n.output();
       return {broadcast_reduction_grad(n, g[0]) * (Size(y, x.dtype()) / Size(x, x.dtype()))};
     },
+    .sum_axes = summed_axes<true>,
 });
 
 HORN_REGISTER_OP({
@@ -137,6 +157,7 @@ HORN_REGISTER_OP({
     .gradient = [](Node& n, const Grads& g) -> Grads {
       return {ReduceToShapeLike(g[0], n.inputs[0]), Output{}};
     },
+    .simplify = identity_when_same_shape,
 });
 
 HORN_REGISTER_OP({
@@ -172,6 +193,9 @@ HORN_REGISTER_OP({
       return {BroadcastLike(g[0], n.inputs[0]), Output{}};
     },
     .kernel_sets_outputs = true,
+    .view_of_input = 0,  // when nothing is reduced
+    .sum_axes = axes_reduced_to_shape,
+    .simplify = identity_when_same_shape,
 });
 
 Output reduction(const char* op, Output x, std::vector<int64_t> axes, bool keepdims, Name name) {

@@ -1,5 +1,7 @@
 #include "ops/shape_fns.h"
 
+#include "core/fused_program.h"
+
 namespace horn::shape_fns {
 
 void require_float(ShapeContext& c, int i) {
@@ -49,13 +51,13 @@ void same_shape_binary_float(ShapeContext& c) {
 }
 
 
-void require_broadcast_to(ShapeContext& c, const Shape& shape, DType dtype) {
+void validate_program(ShapeContext& c, const Shape& space, DType dtype, bool epilogue) {
   if (!is_floating(dtype)) c.error("fused ops must be float, got ", dtype_name(dtype));
-  for (size_t i = 0; i < c.input_shapes.size(); ++i) {
-    Shape b;
-    if (c.input_dtypes[i] != dtype || !broadcast_shapes(c.input_shapes[i], shape, &b) || b != shape)
-      c.error("input ", i, " (", dtype_name(c.input_dtypes[i]), c.input_shapes[i], ") does not broadcast to ", shape);
-  }
+  std::vector<ProgramExternal> externals;
+  if (epilogue) externals.push_back({dtype, space, nullptr});
+  for (size_t i = epilogue ? 2 : 0; i < c.input_shapes.size(); ++i)
+    externals.push_back({c.input_dtypes[i], c.input_shapes[i], c.node.inputs[i].node});
+  program_of(c.node).validate(str_cat(c.node.op_name(), " '", c.node.name, "'"), externals, dtype, space);
 }
 
 }  // namespace horn::shape_fns

@@ -19,8 +19,10 @@ void broadcast_binary_float(ShapeContext& c);
 void broadcast_compare(ShapeContext& c);
 // Two same-shaped float inputs, output like input 0 (SigmoidGrad, ...).
 void same_shape_binary_float(ShapeContext& c);
-// The compiler's fused ops: `dtype` must be float and every input of it, broadcasting to
-// `shape` (the fused loop's element space).
-void require_broadcast_to(ShapeContext& c, const Shape& shape, DType dtype);
+// The compiler's fused ops: checks the node's FusedProgram (attribute "program") over the
+// element space `space` of float `dtype`, once, when the compiler builds the node. Its
+// externals are the node's inputs; for a GEMM epilogue (`epilogue`), external 0 is the
+// product and external j >= 1 is input j + 1.
+void validate_program(ShapeContext& c, const Shape& space, DType dtype, bool epilogue = false);
 
 }  // namespace horn::shape_fns

@@ -13,38 +13,39 @@ using kernels::dispatch_float;
 
 HORN_REGISTER_OP({
     .name = "Const",
-    .traits = kSource,
     .shape_fn = [](ShapeContext& c) {
       const Tensor& v = c.attrs().get<Tensor>("value");
       c.set_output(v.dtype(), v.shape());
     },
     .kernel = [](KernelContext& k) { k.output() = k.attrs().get<Tensor>("value"); },
     .kernel_sets_outputs = true,
+    .role = OpRole::kConstant,
 });
 
 HORN_REGISTER_OP({
     .name = "Placeholder",
-    .traits = kSource,
     .shape_fn = [](ShapeContext& c) {
       c.set_output(c.attrs().get<DType>("dtype"), c.attrs().get<Shape>("shape"));
     },
     .kernel = [](KernelContext& k) { fail("Placeholder '", k.node.name, "' was not fed"); },
     .kernel_sets_outputs = true,
+    .role = OpRole::kPlaceholder,
 });
 
 HORN_REGISTER_OP({
     .name = "Variable",
-    .traits = kSource | kStateful,
+    .traits = kStateful,
     .shape_fn = [](ShapeContext& c) {
       c.set_output(c.attrs().get<DType>("dtype"), c.attrs().get<Shape>("shape"));
     },
     // The output is the session's storage itself: updates are visible to later readers.
     .kernel = [](KernelContext& k) { k.output() = k.state.variable(k.node); },
     .kernel_sets_outputs = true,
+    .role = OpRole::kVariable,
 });
 
 void variable_update_shape(ShapeContext& c) {
-  if (c.node.inputs[0].node->op_name() != "Variable")
+  if (!c.node.inputs[0].node->op->is(OpRole::kVariable))
     c.error("input 0 must be a Variable, got ", c.node.inputs[0].node->op_name(), " '",
             c.node.inputs[0].node->name, "'");
   shape_fns::require_same_dtype(c, 0, 1);
@@ -54,16 +55,14 @@ void variable_update_shape(ShapeContext& c) {
   c.set_output(c.input_dtypes[0], c.input_shapes[0]);
 }
 
-enum class Update { kAssign, kAdd, kSub };
-
-template <Update kind>
+template <VariableUpdate kind>
 void update_kernel(KernelContext& k) {
   Tensor& var = k.state.variable(*k.node.inputs[0].node);
   const Tensor& value = k.input(1);
   if (var.shape() != value.shape())
     fail(k.node.op_name(), " '", k.node.name, "': variable has shape ", var.shape(),
          " but the value has shape ", value.shape());
-  if constexpr (kind == Update::kAssign) {
+  if constexpr (kind == VariableUpdate::kAssign) {
     if (!var.shares_storage_with(value) && var.nbytes())
       std::memcpy(var.raw_data(), value.raw_data(), var.nbytes());
   } else {
@@ -74,7 +73,7 @@ void update_kernel(KernelContext& k) {
       parallel_blocks(var.size(), kElementwiseBlock, [&](int64_t b, int64_t e) {
         kernels::MutArrayMap<T> d(dst + b, e - b);
         kernels::ConstArrayMap<T> s(src + b, e - b);
-        if constexpr (kind == Update::kAdd) d += s;
+        if constexpr (kind == VariableUpdate::kAdd) d += s;
         else d -= s;
       });
     });
@@ -82,17 +81,19 @@ void update_kernel(KernelContext& k) {
   k.output() = var;
 }
 
+// Each returns the variable itself (a view of input 0), after the update.
 HORN_REGISTER_OP({.name = "Assign", .num_inputs = 2, .traits = kStateful | kWritesVariable,
-                  .shape_fn = variable_update_shape, .kernel = update_kernel<Update::kAssign>,
-                  .differentiable = false, .kernel_sets_outputs = true});
+                  .shape_fn = variable_update_shape, .kernel = update_kernel<VariableUpdate::kAssign>,
+                  .differentiable = false, .kernel_sets_outputs = true, .view_of_input = 0,
+                  .variable_update = VariableUpdate::kAssign});
 HORN_REGISTER_OP({.name = "AssignAdd", .num_inputs = 2, .traits = kStateful | kWritesVariable,
                   .shape_fn = [](ShapeContext& c) { shape_fns::require_float(c, 0); variable_update_shape(c); },
-                  .kernel = update_kernel<Update::kAdd>, .differentiable = false,
-                  .kernel_sets_outputs = true});
+                  .kernel = update_kernel<VariableUpdate::kAdd>, .differentiable = false,
+                  .kernel_sets_outputs = true, .view_of_input = 0, .variable_update = VariableUpdate::kAdd});
 HORN_REGISTER_OP({.name = "AssignSub", .num_inputs = 2, .traits = kStateful | kWritesVariable,
                   .shape_fn = [](ShapeContext& c) { shape_fns::require_float(c, 0); variable_update_shape(c); },
-                  .kernel = update_kernel<Update::kSub>, .differentiable = false,
-                  .kernel_sets_outputs = true});
+                  .kernel = update_kernel<VariableUpdate::kSub>, .differentiable = false,
+                  .kernel_sets_outputs = true, .view_of_input = 0, .variable_update = VariableUpdate::kSub});
 
 }  // namespace
 

@@ -9,7 +9,7 @@ namespace {
 
 using Grads = std::vector<Output>;
 
-#define HORN_UNARY_OP(NAME, EXPR, GRAD)                                                    \
+#define HORN_UNARY_OP(NAME, EXPR, GRAD, ...)                                                  \
   HORN_REGISTER_OP({.name = NAME, .num_inputs = 1, .traits = kElementwise,                \
                     .shape_fn = shape_fns::unary_float,                                    \
                     .kernel = kernels::elementwise_kernel,                                 \
@@ -17,9 +17,13 @@ using Grads = std::vector<Output>;
                       [[maybe_unused]] Output x = n.inputs[0], y = n.output();             \
                       return {GRAD};                                                       \
                     },                                                                     \
-                    .elementwise = {HORN_UNARY_CHUNK(float, EXPR), HORN_UNARY_CHUNK(double, EXPR)}});
+                    .elementwise = {HORN_UNARY_CHUNK(float, EXPR), HORN_UNARY_CHUNK(double, EXPR)} \
+                    __VA_OPT__(, __VA_ARGS__)});
 
-HORN_UNARY_OP("Neg", -x, Neg(g[0]))
+HORN_UNARY_OP("Neg", -x, Neg(g[0]), .simplify = [](const Node& n) -> Output {
+  const Node& inner = *n.inputs[0].node;  // -(-x) == x
+  return inner.op == n.op ? inner.inputs[0] : Output{};
+})
 HORN_UNARY_OP("Exp", x.exp(), g[0] * y)
 HORN_UNARY_OP("Log", x.log(), g[0] / x)
 HORN_UNARY_OP("Sqrt", x.sqrt(), g[0] / (2.0 * y))

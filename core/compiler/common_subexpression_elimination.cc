@@ -31,10 +31,10 @@ class CommonSubexpressionElimination : public Pass {
  private:
   static bool make_key(const Node& node, std::string* key) {
     const OpDef& op = *node.op;
-    if (op.has(kStateful) || op.name == "Placeholder") return false;
+    if (op.has(kStateful) || op.has(kRandom) || op.is(OpRole::kPlaceholder)) return false;
     std::ostringstream k;
     k << op.name << "|";
-    if (op.name == "Const") {
+    if (op.is(OpRole::kConstant)) {
       const Tensor& v = node.attrs.get<Tensor>("value");
       if (v.size() > kMaxComparedConstant) return false;
       k << dtype_name(v.dtype()) << v.shape() << ":";

@@ -102,18 +102,19 @@ CompiledGraph clone_for(const Graph& source, const std::vector<Output>& fetches,
   out.graph = std::make_unique<Graph>();
   out.feeds.resize(feeds.size());
   std::vector<Node*> copy(n, nullptr);
+  const OpDef& placeholder = OpRegistry::global().with_role(OpRole::kPlaceholder);
   for (int id = 0; id < n; ++id) {  // ids are creation order: inputs come first
     if (!needed[id]) continue;
     const Node* node = source.node(id);
     if (fed_index[id] >= 0) {
       const FeedSpec& f = feeds[fed_index[id]];
-      copy[id] = out.graph->add_node("Placeholder", {}, {{"dtype", f.dtype}, {"shape", f.shape}}, node->name);
+      copy[id] = out.graph->add_node(placeholder, {}, {{"dtype", f.dtype}, {"shape", f.shape}}, node->name);
       out.feeds[fed_index[id]] = copy[id];
       continue;
     }
     std::vector<Output> inputs;
     for (const Output& in : node->inputs) inputs.push_back(Output{copy[in.node->id], in.index});
-    copy[id] = out.graph->add_node(node->op_name(), std::move(inputs), node->attrs, node->name);
+    copy[id] = out.graph->add_node(*node->op, std::move(inputs), node->attrs, node->name);
   }
   for (int id = 0; id < n; ++id)
     if (needed[id] && fed_index[id] < 0)

@@ -2,13 +2,14 @@
 // have one consumer each becomes one FusedElementwise node. The chain then makes one pass
 // over memory instead of one per op, and its intermediates never leave L1.
 //
-// Variable updates (Assign, AssignAdd, AssignSub) of the chain's shape join it as stores: an
-// optimizer's update of a weight and of all its slots becomes one FusedAssign node, one pass.
+// Variable updates (ops with a VariableUpdate: Assign, AssignAdd, AssignSub) of the chain's
+// shape join it as stores: an optimizer's update of a weight and of all its slots becomes
+// one FusedAssign node, one pass.
 #include <algorithm>
 #include <map>
 
 #include "core/compiler/pass.h"
-#include "core/op_registry.h"
+#include "core/fused_program.h"
 
 namespace horn::compiler {
 namespace {
@@ -46,10 +47,7 @@ class ElementwiseFusion : public Pass {
   }
 
  private:
-  static bool is_store(const Node& n) {
-    const std::string& op = n.op_name();
-    return op == "Assign" || op == "AssignAdd" || op == "AssignSub";
-  }
+  static bool is_store(const Node& n) { return n.op->variable_update != VariableUpdate::kNone; }
 
   static bool fusable(const Node& n) {
     if (n.num_outputs() != 1 || !is_floating(n.output_dtypes[0]) || !n.output_shapes[0].is_fully_known() ||
@@ -63,35 +61,33 @@ class ElementwiseFusion : public Pass {
   static void fuse(CompiledGraph& g, const std::vector<Node*>& group) {
     std::vector<Output> externals;
     std::map<const Node*, int> result;
-    std::vector<int64_t> program;
+    auto program = std::make_shared<FusedProgram>();
     std::string ops;
+    bool stores = false;
     for (size_t k = 0; k < group.size(); ++k) {
       const Node* n = group[k];
-      program.push_back(OpRegistry::global().index_of(n->op_name()));
-      program.push_back(static_cast<int64_t>(n->inputs.size()));
+      ProgramInstruction instruction{n->op, {}};
       for (const Output& in : n->inputs) {
         if (auto r = result.find(in.node); r != result.end()) {
-          program.push_back(-(r->second + 1));
+          instruction.args.push_back(ProgramOperand::result(r->second));
           continue;
         }
         auto e = std::find(externals.begin(), externals.end(), in);
         if (e == externals.end()) e = externals.insert(externals.end(), in);
-        program.push_back(e - externals.begin());
+        instruction.args.push_back(ProgramOperand::external(static_cast<int>(e - externals.begin())));
       }
+      program->instructions.push_back(std::move(instruction));
       result[n] = static_cast<int>(k);
       ops += (k ? "," : "") + n->op_name();
-    }
-    std::vector<int64_t> stores;
-    for (size_t k = 0; k < group.size(); ++k) {
-      if (!is_store(*group[k])) continue;
-      auto var = std::find(externals.begin(), externals.end(), group[k]->inputs[0]);
-      stores.push_back(var - externals.begin());
+      stores = stores || is_store(*n);
     }
     Node* root = group.back();
-    AttrMap attrs{{"ops", ops}, {"program", program}, {"shape", root->output_shapes[0]}, {"dtype", root->output_dtypes[0]}};
-    if (!stores.empty()) attrs.set("stores", stores);
-    Node* fused = g.graph->add_node(stores.empty() ? "FusedElementwise" : "FusedAssign", externals, std::move(attrs),
-                                    "fused/" + root->name);
+    AttrMap attrs{{"ops", ops},
+                  {"program", FusedProgramPtr(std::move(program))},
+                  {"shape", root->output_shapes[0]},
+                  {"dtype", root->output_dtypes[0]}};
+    const OpDef& op = OpRegistry::global().with_role(stores ? OpRole::kFusedUpdate : OpRole::kFusedLoop);
+    Node* fused = g.graph->add_node(op, externals, std::move(attrs), "fused/" + root->name);
     g.replace_uses(root->output(), fused->output());
   }
 };

@@ -58,11 +58,6 @@ class Arena {
   int64_t top_ = 0;
 };
 
-bool writes_elementwise(const Node& n) {
-  // Kernels that read element i of each input before writing element i of the output.
-  return n.op->elementwise || n.op_name() == "FusedElementwise";
-}
-
 }  // namespace
 
 MemoryPlan plan_memory(const Graph& g, const std::vector<Node*>& order, const std::vector<Output>& fetches,
@@ -78,11 +73,10 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<Node*>& order, const st
   };
   std::vector<int> step(n, -1);
   for (size_t i = 0; i < order.size(); ++i) step[order[i]->id] = static_cast<int>(i);
-  // Ops that produce their own outputs may return a view of input 0 (Reshape, Assign, a
-  // no-op ReduceToShapeLike): treat them all as views, which can only lengthen lifetimes.
+  // An output that may be a view of an input (Reshape, Assign, a no-op ReduceToShapeLike)
+  // lives in that input's buffer: reading it reads the input.
   for (Node* node : order)
-    if ((node->op->has(kAliasesInput) || node->op->kernel_sets_outputs) && !node->inputs.empty())
-      root[{node->id, 0}] = root_of(node->inputs[0]);
+    if (const int k = viewed_input(*node); k >= 0) root[{node->id, 0}] = root_of(node->inputs[k]);
 
   // Last step at which each buffer is read; buffers that are fetched (or viewed by a fetch)
   // are returned to the caller and stay out of the arena.
@@ -127,7 +121,7 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<Node*>& order, const st
       if (bytes == 0) continue;
       plan.unshared_bytes += bytes;
       int64_t at = -1;
-      if (writes_elementwise(*node)) {
+      if (node->op->has(kInPlace)) {
         for (const Output& in : node->inputs) {  // take over an input that dies here
           auto r = root_of(in);
           auto p = placed.find(r);

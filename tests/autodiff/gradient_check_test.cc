@@ -132,7 +132,7 @@ TEST(GradientCheck, EveryDifferentiableOpHasACheck) {
   std::set<std::string> checked;
   for (const auto& [op, fn] : cases()) checked.insert(op);
   for (const OpDef* op : OpRegistry::global().all()) {
-    if (!op->differentiable || op->has(kSource)) continue;
+    if (!op->differentiable || op->is_source()) continue;
     EXPECT_TRUE(op->gradient) << op->name << " is differentiable but has no gradient rule";
     EXPECT_TRUE(checked.count(op->name)) << op->name << " has a gradient rule but no numeric check here";
   }

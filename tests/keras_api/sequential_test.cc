@@ -49,7 +49,7 @@ TEST(Sequential, BothSpellingsBuildTheSameComputation) {
   auto compute_ops = [](Sequential& m) {
     std::vector<std::string> ops;
     for (const auto& n : m.graph().nodes())
-      if (!n->op->has(kSource)) ops.push_back(n->op_name());
+      if (!n->op->is_source()) ops.push_back(n->op_name());
     return ops;
   };
   EXPECT_EQ(compute_ops(old_style), compute_ops(new_style));
