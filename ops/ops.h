@@ -65,7 +65,7 @@ Output HardSigmoid(Output x, Name name = {});  // clip(0.2x + 0.5, 0, 1), as Ker
 // Gradient helpers (also ops, so gradients of gradients work).
 Output SigmoidGrad(Output y, Output dy, Name name = {});  // dy * y * (1 - y)
 Output TanhGrad(Output y, Output dy, Name name = {});     // dy * (1 - y^2)
-Output ReluGrad(Output dy, Output x, Name name = {});     // dy where x > 0, else 0
+Output ReluGrad(Output dy, Output x, Name name = {});     // dy where x > 0, else 0 (x: Relu's input or output)
 
 // ---- composites (lowered to the primitives above) ----
 Output Clip(Output x, double low, double high, Name name = {});
@@ -83,6 +83,34 @@ Output SoftmaxCrossEntropyWithLogits(Output logits, Output labels, Name name = {
 // ---- linear algebra ----
 // op(a) x op(b) for rank-2 a and b, op transposing when asked (no transpose is materialised).
 Output MatMul(Output a, Output b, bool transpose_a = false, bool transpose_b = false, Name name = {});
+
+// ---- convolution and pooling: NHWC images, HWIO filters, TensorFlow's padding rules ----
+// "valid" keeps only windows that fit; "same" gives ceil(size / stride) outputs, padding
+// half before and the rest after (the extra one at the bottom/right).
+Output Conv2D(Output x, Output filter, std::vector<int64_t> strides = {1, 1}, const std::string& padding = "valid",
+              std::vector<int64_t> dilations = {1, 1}, Name name = {});
+// The gradients of Conv2D, as ops of their own (each differentiable again). `input_shape`
+// may have an unknown batch (-1): it is dy's at run time.
+Output Conv2DBackpropInput(Output dy, Output filter, const Shape& input_shape, std::vector<int64_t> strides = {1, 1},
+                           const std::string& padding = "valid", std::vector<int64_t> dilations = {1, 1},
+                           Name name = {});
+Output Conv2DBackpropFilter(Output x, Output dy, const Shape& filter_shape, std::vector<int64_t> strides = {1, 1},
+                            const std::string& padding = "valid", std::vector<int64_t> dilations = {1, 1},
+                            Name name = {});
+// Empty strides mean the window size (Keras's strides=None).
+Output MaxPool2D(Output x, std::vector<int64_t> ksize = {2, 2}, std::vector<int64_t> strides = {},
+                 const std::string& padding = "valid", Name name = {});
+Output AvgPool2D(Output x, std::vector<int64_t> ksize = {2, 2}, std::vector<int64_t> strides = {},
+                 const std::string& padding = "valid", Name name = {});
+// dx for MaxPool2D (to the first maximum of each window) and for AvgPool2D.
+Output MaxPoolGrad(Output x, Output dy, std::vector<int64_t> ksize, std::vector<int64_t> strides,
+                   const std::string& padding);
+Output AvgPoolGrad(Output dy, const Shape& input_shape, std::vector<int64_t> ksize, std::vector<int64_t> strides,
+                   const std::string& padding);
+// Zeros around x: two numbers (before, after) per axis.
+Output Pad(Output x, std::vector<int64_t> paddings, Name name = {});
+// The box of x at `begin` of `size` per axis (-1: to the end).
+Output Slice(Output x, std::vector<int64_t> begin, std::vector<int64_t> size, Name name = {});
 
 // ---- reductions (an empty axes list means all axes) ----
 Output Sum(Output x, std::vector<int64_t> axes = {}, bool keepdims = false, Name name = {});

@@ -31,7 +31,9 @@ HORN_UNARY_OP("Square", x.square(), g[0] * (2.0 * x))
 HORN_UNARY_OP("Abs", x.abs(), g[0] * Sign(x))
 HORN_UNARY_OP("Sigmoid", x.logistic(), SigmoidGrad(y, g[0]))
 HORN_UNARY_OP("Tanh", x.tanh(), TanhGrad(y, g[0]))
-HORN_UNARY_OP("Relu", x.max(decltype(x.sum())(0)), ReluGrad(g[0], x))
+// The gradient reads the output (y > 0 exactly where x > 0), so that x has one reader and a
+// producing MatMul or convolution can apply the Relu in its epilogue.
+HORN_UNARY_OP("Relu", x.max(decltype(x.sum())(0)), ReluGrad(g[0], y))
 // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x, no loss for small.
 HORN_UNARY_OP("Softplus", x.max(decltype(x.sum())(0)) + (-x.abs()).exp().log1p(), g[0] * Sigmoid(x))
 HORN_UNARY_OP("Softsign", x / (x.abs() + decltype(x.sum())(1)), g[0] / Square(Abs(x) + 1.0))

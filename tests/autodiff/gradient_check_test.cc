@@ -124,6 +124,34 @@ const std::multimap<std::string, CaseFn>& cases() {
       {"Transpose", [](Builder& b) { return ops::Transpose(b.input({2, 3, 4}), {2, 0, 1}); }},
       {"Cast", [](Builder& b) { return ops::Cast(b.input({4}), f64) * b.input({4}); }},
       {"Identity", [](Builder& b) { return ops::Identity(b.input({4})); }},
+      {"Conv2D", [](Builder& b) { return ops::Conv2D(b.input({2, 5, 6, 3}), b.input({3, 2, 3, 4})); }},
+      {"Conv2D", [](Builder& b) { return ops::Conv2D(b.input({1, 7, 6, 2}), b.input({3, 3, 2, 3}), {2, 1}, "same"); }},
+      {"Conv2D", [](Builder& b) {
+         return ops::Conv2D(b.input({1, 7, 7, 2}), b.input({2, 2, 2, 2}), {1, 1}, "valid", {2, 3});
+       }},
+      {"Conv2DBackpropInput", [](Builder& b) {
+         return ops::Conv2DBackpropInput(b.input({2, 3, 3, 4}), b.input({3, 3, 2, 4}), {-1, 6, 5, 2}, {2, 2}, "same");
+       }},
+      {"Conv2DBackpropFilter", [](Builder& b) {
+         return ops::Conv2DBackpropFilter(b.input({2, 5, 5, 2}), b.input({2, 3, 3, 3}), {3, 3, 2, 3});
+       }},
+      {"MaxPool2D", [](Builder& b) { return ops::MaxPool2D(b.input({2, 4, 5, 3})); }},
+      {"MaxPool2D", [](Builder& b) { return ops::MaxPool2D(b.input({1, 5, 5, 2}), {3, 3}, {2, 2}, "same"); }},
+      {"MaxPoolGrad", [](Builder& b) {
+         return ops::MaxPoolGrad(b.input({1, 5, 4, 2}), b.input({1, 3, 2, 2}), {2, 2}, {2, 2}, "same");
+       }},
+      {"MaxPoolGradGrad", [](Builder& b) {
+         AttrMap attrs{{"ksize", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{1, 1}},
+                       {"padding", std::string("valid")}};
+         return b.g.add_node("MaxPoolGradGrad", {b.input({1, 4, 3, 2}), b.input({1, 4, 3, 2})}, attrs)->output();
+       }},
+      {"AvgPool2D", [](Builder& b) { return ops::AvgPool2D(b.input({2, 4, 4, 3})); }},
+      {"AvgPool2D", [](Builder& b) { return ops::AvgPool2D(b.input({1, 5, 5, 2}), {3, 3}, {2, 2}, "same"); }},
+      {"AvgPoolGrad", [](Builder& b) {
+         return ops::AvgPoolGrad(b.input({1, 3, 3, 2}), {1, 5, 5, 2}, {3, 3}, {2, 2}, "same");
+       }},
+      {"Pad", [](Builder& b) { return ops::Pad(b.input({2, 3}), {1, 0, 2, 1}); }},
+      {"Slice", [](Builder& b) { return ops::Slice(b.input({3, 4}), {1, 1}, {2, -1}); }},
   };
   return *table;
 }

@@ -1,0 +1,225 @@
+// Conv2D (NHWC input, HWIO filter, TensorFlow's "valid"/"same" padding, strides, dilations)
+// and its two gradients, Conv2DBackpropInput and Conv2DBackpropFilter, each an op of its own
+// and differentiable again (all three are bilinear: each one's gradients are the other two).
+//
+// Conv2D and Conv2DBackpropInput declare epilogue forms (FusedConv2D,
+// FusedConv2DBackpropInput): the compiler's epilogue fusion hands them a bias add and an
+// activation (or an activation gradient), applied to each finished piece of the output while
+// it is in cache. Kernels: ops/conv_kernels.h.
+#include "ops/conv_kernels.h"
+#include "ops/ops.h"
+#include "ops/program_runner.h"
+#include "ops/shape_fns.h"
+
+namespace horn::ops {
+namespace {
+
+using Grads = std::vector<Output>;
+using kernels::WindowGeometry;
+
+AttrMap conv_attrs(const Node& n, const std::string& shape_attr = {}, const Shape& shape = {}) {
+  AttrMap a = kernels::window_attrs(n.attrs.get<std::vector<int64_t>>("strides"), n.attrs.get<std::string>("padding"),
+                                    n.attrs.get_or<std::vector<int64_t>>("dilations", {1, 1}));
+  if (!shape_attr.empty()) a.set(shape_attr, shape);
+  return a;
+}
+
+// Checks a filter [KH, KW, C, F] against an input [N, H, W, C]; returns the geometry.
+WindowGeometry check_conv(ShapeContext& c, const Shape& input, const Shape& filter) {
+  if (filter.rank() != 4) c.error("the filter must be [height, width, in_channels, out_channels], got ", filter);
+  if (filter.dim(0) < 0 || filter.dim(1) < 0) c.error("the filter's height and width must be known, got ", filter);
+  if (input.rank() == 4 && input.dim(3) >= 0 && filter.dim(2) >= 0 && input.dim(3) != filter.dim(2))
+    c.error("the input has ", input.dim(3), " channels but the filter expects ", filter.dim(2), " (input ", input,
+            ", filter ", filter, ")");
+  return kernels::window_geometry(input, filter.dim(0), filter.dim(1), c.attrs(), &c);
+}
+
+void check_output(ShapeContext& c, const WindowGeometry& g, const Shape& dy, int64_t filters) {
+  if (dy.rank() != 4) c.error("the output gradient must be NHWC, got ", dy);
+  const Shape expected{g.batch, g.out_h, g.out_w, filters};
+  if (!expected.is_compatible_with(dy)) c.error("the output gradient has shape ", dy, " but the convolution makes ", expected);
+}
+
+void conv_shape(ShapeContext& c) {
+  shape_fns::require_float(c, 0);
+  shape_fns::require_same_dtype(c, 0, 1);
+  const Shape &x = c.input_shapes[0], &w = c.input_shapes[1];
+  const WindowGeometry g = check_conv(c, x, w);
+  c.set_output(c.input_dtypes[0], Shape{g.batch, g.out_h, g.out_w, w.dim(3)});
+}
+
+// Conv2DBackpropInput(dy, filter): attribute "input_shape" is x's (its batch may be -1: it
+// is dy's at run time).
+Shape input_grad_shape(const Shape& input_shape, const Shape& dy) {
+  return Shape{dy.rank() == 4 ? dy.dim(0) : -1, input_shape.dim(1), input_shape.dim(2), input_shape.dim(3)};
+}
+
+void input_grad_shape_fn(ShapeContext& c) {
+  shape_fns::require_float(c, 0);
+  shape_fns::require_same_dtype(c, 0, 1);
+  const Shape x = input_grad_shape(c.attrs().get<Shape>("input_shape"), c.input_shapes[0]);
+  const Shape& w = c.input_shapes[1];
+  check_output(c, check_conv(c, x, w), c.input_shapes[0], w.dim(3));
+  c.set_output(c.input_dtypes[0], x);
+}
+
+// Conv2DBackpropFilter(x, dy): attribute "filter_shape" (fully known).
+void filter_grad_shape_fn(ShapeContext& c) {
+  shape_fns::require_float(c, 0);
+  shape_fns::require_same_dtype(c, 0, 1);
+  const Shape& w = c.attrs().get<Shape>("filter_shape");
+  if (!w.is_fully_known()) c.error("the filter shape must be known, got ", w);
+  check_output(c, check_conv(c, c.input_shapes[0], w), c.input_shapes[1], w.dim(3));
+  c.set_output(c.input_dtypes[0], w);
+}
+
+WindowGeometry geometry(const Shape& x, const Shape& w, const AttrMap& attrs) {
+  return kernels::window_geometry(x, w.dim(0), w.dim(1), attrs);
+}
+
+template <typename T>
+void forward(KernelContext& k, const kernels::FinishedRange& finished) {
+  const Shape& w = k.input(1).shape();
+  kernels::conv2d_forward(k.input(0).data<T>(), k.input(1).data<T>(), geometry(k.input(0).shape(), w, k.attrs()),
+                          w.dim(3), k.output().data<T>(), finished);
+}
+
+template <typename T>
+void input_grad(KernelContext& k, const kernels::FinishedRange& finished) {
+  const Shape& w = k.input(1).shape();
+  const WindowGeometry g = geometry(k.output().shape(), w, k.attrs());
+  kernels::conv2d_input_grad(k.input(0).data<T>(), k.input(1).data<T>(), g, w.dim(3), k.output().data<T>(), finished);
+}
+
+// The fused forms: the op, then the epilogue program (external 0: the output; external
+// j >= 1: input j + 1) on each finished piece.
+template <typename T, void (*kRun)(KernelContext&, const kernels::FinishedRange&)>
+void with_epilogue(KernelContext& k) {
+  std::vector<Tensor> externals{k.output()};
+  externals.insert(externals.end(), k.inputs.begin() + 2, k.inputs.end());
+  const kernels::ProgramRunner<T> epilogue(program_of(k.node), externals, k.output().shape(), k.output().data<T>());
+  kRun(k, [&](int64_t begin, int64_t end) { epilogue.run(begin, end); });
+}
+
+template <template <typename> class Kernel>
+void dispatch(KernelContext& k) {
+  kernels::dispatch_float(k.input(0).dtype(), [&](auto v) { Kernel<decltype(v)>::run(k); });
+}
+template <typename T>
+struct Forward {
+  static void run(KernelContext& k) { forward<T>(k, {}); }
+};
+template <typename T>
+struct FusedForward {
+  static void run(KernelContext& k) { with_epilogue<T, forward<T>>(k); }
+};
+template <typename T>
+struct InputGrad {
+  static void run(KernelContext& k) { input_grad<T>(k, {}); }
+};
+template <typename T>
+struct FusedInputGrad {
+  static void run(KernelContext& k) { with_epilogue<T, input_grad<T>>(k); }
+};
+template <typename T>
+struct FilterGrad {
+  static void run(KernelContext& k) {
+    const Shape& w = k.output().shape();
+    kernels::conv2d_filter_grad(k.input(0).data<T>(), k.input(1).data<T>(), geometry(k.input(0).shape(), w, k.attrs()),
+                                w.dim(3), k.output().data<T>());
+  }
+};
+
+// Multiply-adds: output pixels x window x filters.
+int64_t forward_work(const Node& n) {
+  const Shape& w = n.inputs[1].shape();
+  return n.output_shapes[0].num_elements() * w.dim(0) * w.dim(1) * w.dim(2);
+}
+int64_t input_grad_work(const Node& n) { return n.inputs[0].shape().num_elements() * n.inputs[1].shape().num_elements() / n.inputs[1].shape().dim(3); }
+int64_t filter_grad_work(const Node& n) { return n.inputs[1].shape().num_elements() * n.output_shapes[0].num_elements() / n.output_shapes[0].dim(3); }
+
+void fused_shape(ShapeContext& c, void (*base)(ShapeContext&)) {
+  if (c.input_shapes.size() < 2) c.error("needs the op's two inputs");
+  base(c);
+  shape_fns::validate_program(c, c.output_shapes[0], c.output_dtypes[0], /*epilogue=*/true);
+  if (!program_of(c.node).stored_externals().empty()) c.error("an epilogue cannot store into variables");
+}
+
+HORN_REGISTER_OP({
+    .name = "Conv2D", .num_inputs = 2,
+    .shape_fn = conv_shape,
+    .kernel = dispatch<Forward>,
+    .gradient = [](Node& n, const Grads& g) -> Grads {
+      Output x = n.inputs[0], w = n.inputs[1];
+      return {x.graph().add_node("Conv2DBackpropInput", {g[0], w}, conv_attrs(n, "input_shape", x.shape()))->output(),
+              x.graph().add_node("Conv2DBackpropFilter", {x, g[0]}, conv_attrs(n, "filter_shape", w.shape()))->output()};
+    },
+    .epilogue = {.op = "FusedConv2D"},
+    .work = forward_work,
+});
+
+HORN_REGISTER_OP({
+    .name = "Conv2DBackpropInput", .num_inputs = 2,
+    .shape_fn = input_grad_shape_fn,
+    .kernel = dispatch<InputGrad>,
+    .gradient = [](Node& n, const Grads& g) -> Grads {
+      Output dy = n.inputs[0], w = n.inputs[1];
+      Graph& graph = dy.graph();
+      return {graph.add_node("Conv2D", {g[0], w}, conv_attrs(n))->output(),
+              graph.add_node("Conv2DBackpropFilter", {g[0], dy}, conv_attrs(n, "filter_shape", w.shape()))->output()};
+    },
+    .epilogue = {.op = "FusedConv2DBackpropInput"},
+    .work = input_grad_work,
+});
+
+HORN_REGISTER_OP({
+    .name = "Conv2DBackpropFilter", .num_inputs = 2,
+    .shape_fn = filter_grad_shape_fn,
+    .kernel = dispatch<FilterGrad>,
+    .gradient = [](Node& n, const Grads& g) -> Grads {
+      Output x = n.inputs[0], dy = n.inputs[1];
+      Graph& graph = x.graph();
+      return {graph.add_node("Conv2DBackpropInput", {dy, g[0]}, conv_attrs(n, "input_shape", x.shape()))->output(),
+              graph.add_node("Conv2D", {x, g[0]}, conv_attrs(n))->output()};
+    },
+    .work = filter_grad_work,
+});
+
+HORN_REGISTER_OP({
+    .name = "FusedConv2D", .num_inputs = -1,
+    .shape_fn = [](ShapeContext& c) { fused_shape(c, conv_shape); },
+    .kernel = dispatch<FusedForward>,
+    .differentiable = false,  // made by the compiler after differentiation
+    .work = forward_work,
+});
+
+HORN_REGISTER_OP({
+    .name = "FusedConv2DBackpropInput", .num_inputs = -1,
+    .shape_fn = [](ShapeContext& c) { fused_shape(c, input_grad_shape_fn); },
+    .kernel = dispatch<FusedInputGrad>,
+    .differentiable = false,
+    .work = input_grad_work,
+});
+
+}  // namespace
+
+Output Conv2D(Output x, Output filter, std::vector<int64_t> strides, const std::string& padding,
+              std::vector<int64_t> dilations, Name name) {
+  return x.graph().add_node("Conv2D", {x, filter}, kernels::window_attrs(strides, padding, dilations), name)->output();
+}
+
+Output Conv2DBackpropInput(Output dy, Output filter, const Shape& input_shape, std::vector<int64_t> strides,
+                           const std::string& padding, std::vector<int64_t> dilations, Name name) {
+  AttrMap attrs = kernels::window_attrs(strides, padding, dilations);
+  attrs.set("input_shape", input_shape);
+  return dy.graph().add_node("Conv2DBackpropInput", {dy, filter}, std::move(attrs), name)->output();
+}
+
+Output Conv2DBackpropFilter(Output x, Output dy, const Shape& filter_shape, std::vector<int64_t> strides,
+                            const std::string& padding, std::vector<int64_t> dilations, Name name) {
+  AttrMap attrs = kernels::window_attrs(strides, padding, dilations);
+  attrs.set("filter_shape", filter_shape);
+  return x.graph().add_node("Conv2DBackpropFilter", {x, dy}, std::move(attrs), name)->output();
+}
+
+}  // namespace horn::ops

@@ -1,0 +1,179 @@
+// Convolution, pooling, Pad and Slice against closed-form values and a direct (naive)
+// convolution; TensorFlow's "same" padding and tie rules; errors; second derivatives; the
+// same bits for any thread count.
+#include "autodiff/gradient_checker.h"
+#include "autodiff/gradients.h"
+#include "core/compiler/compiler.h"
+#include "tests/test_util.h"
+
+namespace horn {
+namespace {
+
+using testing::eval;
+using testing::expect_error;
+using testing::expect_near;
+using testing::F;
+
+Tensor iota(const Shape& s, double start = 1) {
+  Tensor t(DType::kFloat32, s);
+  for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = static_cast<float>(start + i);
+  return t;
+}
+
+TEST(Conv2D, ValidPaddingSumsEachWindow) {
+  Graph g;
+  Output y = ops::Conv2D(ops::Const(g, iota({1, 3, 3, 1})), ops::Const(g, Tensor::fill(DType::kFloat32, {2, 2, 1, 1}, 1)));
+  expect_near(eval(y), {1, 2, 2, 1}, {12, 16, 24, 28});
+}
+
+TEST(Conv2D, SamePaddingPutsTheExtraRowAndColumnAtTheBottomRight) {
+  Graph g;
+  Output y = ops::Conv2D(ops::Const(g, iota({1, 4, 4, 1})), ops::Const(g, Tensor::fill(DType::kFloat32, {2, 2, 1, 1}, 1)),
+                         {1, 1}, "same");
+  // Windows start at the pixel itself: pad 0 before, 1 after.
+  expect_near(eval(y), {1, 4, 4, 1},
+              {14, 18, 22, 12, 30, 34, 38, 20, 46, 50, 54, 28, 27, 29, 31, 16});
+  // 3x3, stride 2 over 5x5: 3x3 outputs, 2 rows of padding in all, one before.
+  Output z = ops::Conv2D(ops::Const(g, iota({1, 5, 5, 1})), ops::Const(g, Tensor::fill(DType::kFloat32, {3, 3, 1, 1}, 1)),
+                         {2, 2}, "same");
+  expect_near(eval(z), {1, 3, 3, 1}, {16, 33, 28, 69, 117, 87, 76, 123, 88});
+}
+
+TEST(Conv2D, ChannelsAndFiltersFollowHwioLayout) {
+  Graph g;
+  // One pixel, 2 channels; the filter maps channel c to filter f with weight 10 c + f + 1.
+  Tensor w(DType::kFloat32, {1, 1, 2, 3});
+  for (int c = 0; c < 2; ++c)
+    for (int f = 0; f < 3; ++f) w.data<float>()[c * 3 + f] = 10.0f * c + f + 1;
+  Output y = ops::Conv2D(ops::Const(g, F({1, 1, 1, 2}, {1, 2})), ops::Const(g, w));
+  expect_near(eval(y), {1, 1, 1, 3}, {1 * 1 + 2 * 11, 1 * 2 + 2 * 12, 1 * 3 + 2 * 13});
+}
+
+// Direct convolution in double, straight from TensorFlow's definition.
+Tensor naive_conv(const Tensor& x, const Tensor& w, int sh, int sw, bool same, int dh, int dw) {
+  const int64_t n = x.dim(0), h = x.dim(1), wd = x.dim(2), c = x.dim(3);
+  const int64_t kh = w.dim(0), kw = w.dim(1), f = w.dim(3);
+  const int64_t eh = (kh - 1) * dh + 1, ew = (kw - 1) * dw + 1;
+  const int64_t oh = same ? (h + sh - 1) / sh : (h - eh) / sh + 1, ow = same ? (wd + sw - 1) / sw : (wd - ew) / sw + 1;
+  const int64_t pt = same ? std::max<int64_t>((oh - 1) * sh + eh - h, 0) / 2 : 0;
+  const int64_t pl = same ? std::max<int64_t>((ow - 1) * sw + ew - wd, 0) / 2 : 0;
+  Tensor y(DType::kFloat64, {n, oh, ow, f});
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t oy = 0; oy < oh; ++oy)
+      for (int64_t ox = 0; ox < ow; ++ox)
+        for (int64_t o = 0; o < f; ++o) {
+          double acc = 0;
+          for (int64_t ky = 0; ky < kh; ++ky)
+            for (int64_t kx = 0; kx < kw; ++kx) {
+              const int64_t iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+              for (int64_t i = 0; i < c; ++i)
+                acc += x.value_as_double(((b * h + iy) * wd + ix) * c + i) * w.value_as_double(((ky * kw + kx) * c + i) * f + o);
+            }
+          y.data<double>()[((b * oh + oy) * ow + ox) * f + o] = acc;
+        }
+  return y;
+}
+
+TEST(Conv2D, MatchesADirectConvolutionForStridesDilationsAndPadding) {
+  struct Case {
+    Shape x, w;
+    int sh, sw;
+    bool same;
+    int dh, dw;
+  };
+  // Sizes that cross the kernels' row panels (256 output pixels) and filter-gradient
+  // chunks (2048), pointwise filters (no im2col) and ordinary ones.
+  const std::vector<Case> cases{{{2, 9, 11, 3}, {3, 3, 3, 5}, 1, 1, false, 1, 1}, {{3, 10, 9, 2}, {3, 2, 2, 4}, 2, 3, true, 1, 1},
+                                {{1, 12, 12, 2}, {3, 3, 2, 2}, 1, 1, true, 2, 2},  {{2, 20, 17, 4}, {1, 1, 4, 6}, 1, 1, false, 1, 1},
+                                {{4, 30, 25, 3}, {5, 5, 3, 7}, 1, 1, true, 1, 1},  {{1, 8, 8, 1}, {8, 8, 1, 2}, 1, 1, false, 1, 1}};
+  for (DType dtype : {DType::kFloat32, DType::kFloat64})
+    for (const Case& c : cases) {
+      Graph g;
+      const Tensor x = Tensor::uniform(dtype, c.x, -1, 1, 7), w = Tensor::uniform(dtype, c.w, -1, 1, 8);
+      Output y = ops::Conv2D(ops::Const(g, x), ops::Const(g, w), {c.sh, c.sw}, c.same ? "same" : "valid", {c.dh, c.dw});
+      const Tensor want = naive_conv(x, w, c.sh, c.sw, c.same, c.dh, c.dw);
+      const Tensor got = eval(y);
+      ASSERT_EQ(got.shape(), want.shape()) << c.x << " * " << c.w;
+      const double tol = dtype == DType::kFloat32 ? 1e-4 : 1e-11;
+      for (int64_t i = 0; i < got.size(); ++i)
+        ASSERT_NEAR(got.value_as_double(i), want.value_as_double(i), tol) << c.x << " * " << c.w << " at " << i;
+    }
+}
+
+TEST(Conv2D, GradientsAreTheSameBitsForAnyThreadCount) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {-1, 14, 14, 8}, "x");
+  Output w = ops::Const(g, Tensor::uniform(DType::kFloat32, {3, 3, 8, 16}, -1, 1, 2));
+  Output y = ops::Relu(ops::Conv2D(x, w, {1, 1}, "same"));
+  Output loss = ops::Sum(ops::MaxPool2D(y) * ops::MaxPool2D(y));
+  std::vector<Output> fetches{loss};
+  for (Output gr : autodiff::gradients({loss}, {x, w})) fetches.push_back(gr);
+  const Session::Feeds feeds{{x, Tensor::uniform(DType::kFloat32, {24, 14, 14, 8}, -1, 1, 3)}};
+  Session one(g, {.num_threads = 1}), two(g, {.num_threads = 2}), reference(g, {.num_threads = 2, .optimize = false});
+  const std::vector<Tensor> a = one.run(feeds, fetches), b = two.run(feeds, fetches), c = reference.run(feeds, fetches);
+  const std::string plan = two.plan_summary(feeds, fetches).to_string();
+  EXPECT_NE(plan.find("<- Conv2D,Relu"), std::string::npos) << "Relu runs in the convolution's epilogue\n" << plan;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(a[i].bitwise_equal(b[i])) << "fetch " << i;
+    EXPECT_TRUE(a[i].bitwise_equal(c[i])) << "fetch " << i << " compiled vs reference";
+  }
+}
+
+TEST(Conv2D, SecondDerivativesMatchFiniteDifferences) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat64, {1, 5, 4, 2}, "x");
+  Output w = ops::Placeholder(g, DType::kFloat64, {3, 2, 2, 3}, "w");
+  Output y = ops::Sum(ops::Square(ops::Conv2D(x, w, {2, 1}, "same")));
+  // d/dx and d/dw of (dy/dx . v): exercises the gradients of both gradient ops.
+  const std::vector<Output> grads = autodiff::gradients({y}, {x, w});
+  Output v = ops::Const(g, Tensor::uniform(DType::kFloat64, {1, 5, 4, 2}, -1, 1, 5));
+  Output u = ops::Const(g, Tensor::uniform(DType::kFloat64, {3, 2, 2, 3}, -1, 1, 6));
+  Output hv = ops::Sum(grads[0] * v) + ops::Sum(grads[1] * u);
+  const autodiff::GradientCheck r = autodiff::check_gradients(
+      hv, {x, w}, {Tensor::uniform(DType::kFloat64, {1, 5, 4, 2}, -1, 1, 1), Tensor::uniform(DType::kFloat64, {3, 2, 2, 3}, -1, 1, 2)});
+  EXPECT_LT(r.max_error, 1e-6) << r.to_string();
+}
+
+TEST(Conv2D, RefusesMismatchedShapesWithClearErrors) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {-1, 28, 28, 1}, "images");
+  expect_error([&] { ops::Conv2D(x, ops::Const(g, Tensor::zeros(DType::kFloat32, {3, 3, 2, 8})), {1, 1}, "valid", {1, 1}, "conv"); },
+               {"Conv2D 'conv'", "the input has 1 channels but the filter expects 2"});
+  expect_error([&] { ops::Conv2D(x, ops::Const(g, Tensor::zeros(DType::kFloat32, {30, 3, 1, 8}))); },
+               {"the window of 30 rows does not fit in the input's 28"});
+  expect_error([&] { ops::Conv2D(x, ops::Const(g, Tensor::zeros(DType::kFloat32, {3, 3, 1, 8})), {1, 1}, "full"); },
+               {"padding must be \"valid\" or \"same\", got \"full\""});
+  expect_error([&] { ops::Conv2D(x, ops::Const(g, Tensor::zeros(DType::kFloat32, {3, 3, 1, 8})), {0, 1}); },
+               {"strides must be two positive numbers"});
+  expect_error([&] { ops::MaxPool2D(ops::Placeholder(g, DType::kFloat32, {2, 28, 28}), {2, 2}); }, {"NHWC input of rank 4"});
+}
+
+TEST(MaxPool2D, TakesTheMaximumAndRoutesTheGradientToTheFirstOfTiedMaxima) {
+  Graph g;
+  Output x = ops::Const(g, F({1, 2, 4, 1}, {1, 5, 7, 7, 5, 2, 7, 3}));
+  expect_near(eval(ops::MaxPool2D(x)), {1, 1, 2, 1}, {5, 7});
+  // Left window: 5 twice (first at index 1); right window: 7 three times (first at index 2).
+  Output dx = ops::MaxPoolGrad(x, ops::Const(g, F({1, 1, 2, 1}, {10, 20})), {2, 2}, {2, 2}, "valid");
+  expect_near(eval(dx), {1, 2, 4, 1}, {0, 10, 20, 0, 0, 0, 0, 0});
+}
+
+TEST(AvgPool2D, SamePaddingAveragesOnlyRealElements) {
+  Graph g;
+  Output x = ops::Const(g, iota({1, 3, 3, 1}));
+  // 2x2 windows, stride 2 over 3x3: the windows at the right and bottom hang over padding.
+  expect_near(eval(ops::AvgPool2D(x, {2, 2}, {2, 2}, "same")), {1, 2, 2, 1}, {3, 4.5, 7.5, 9});
+  Output dx = ops::AvgPoolGrad(ops::Const(g, F({1, 2, 2, 1}, {4, 2, 2, 1})), {1, 3, 3, 1}, {2, 2}, {2, 2}, "same");
+  expect_near(eval(dx), {1, 3, 3, 1}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+}
+
+TEST(PadAndSlice, PadWithZerosAndCutBoxesOut) {
+  Graph g;
+  Output x = ops::Const(g, iota({2, 2}));
+  expect_near(eval(ops::Pad(x, {1, 0, 0, 2})), {3, 4}, {0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0});
+  expect_near(eval(ops::Slice(ops::Const(g, iota({3, 4})), {1, 1}, {2, -1})), {2, 3}, {6, 7, 8, 10, 11, 12});
+  expect_error([&] { ops::Slice(x, {1, 0}, {2, 1}); }, {"does not fit in [2,2]"});
+}
+
+}  // namespace
+}  // namespace horn
