@@ -7,6 +7,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "core/attr.h"
 #include "core/random.h"
 #include "keras_api/metrics.h"
 #include "keras_api/model_file.h"
@@ -52,12 +53,6 @@ std::vector<int64_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epo
     std::swap(order[i], order[j]);
   }
   return order;
-}
-
-std::string number(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
 }
 
 }  // namespace
@@ -474,7 +469,8 @@ void Sequential::save(const std::string& path) {
     file.settings["loss"] = compile_options_.loss.name;
     file.settings["metrics"] = metrics;
     file.settings["optimizer"] = optimizer_->name();
-    for (const auto& [k, v] : optimizer_->config()) file.settings["optimizer." + k] = number(v);
+    for (const auto& [k, v] : optimizer_->config())
+      file.settings["optimizer." + k] = exact_double_string(v);  // reloads bitwise equal
     for (const Output& v : optimizer_->variables())
       file.tensors.emplace_back(v.node->name, session_->variable_value(v.node));
   }
