@@ -1,5 +1,7 @@
 #include "core/attr.h"
 
+#include <charconv>
+
 #include "core/fused_program.h"
 
 namespace horn {
@@ -7,7 +9,7 @@ namespace horn {
 std::string attr_to_string(const AttrValue& v) {
   struct Printer {
     std::string operator()(int64_t x) const { return std::to_string(x); }
-    std::string operator()(double x) const { return str_cat(x); }
+    std::string operator()(double x) const { return exact_double_string(x); }
     std::string operator()(bool x) const { return x ? "true" : "false"; }
     std::string operator()(const std::string& x) const { return "\"" + x + "\""; }
     std::string operator()(const std::vector<int64_t>& x) const { return Shape(x).to_string(); }
@@ -19,6 +21,13 @@ std::string attr_to_string(const AttrValue& v) {
     }
   };
   return std::visit(Printer{}, v);
+}
+
+std::string exact_double_string(double v) {
+  char text[32];  // the longest shortest form, "-2.2250738585072014e-308", has 24
+  const std::to_chars_result r = std::to_chars(text, text + sizeof text, v);
+  HORN_ASSERT(r.ec == std::errc(), "to_chars failed on ", v);
+  return std::string(text, r.ptr);
 }
 
 }  // namespace horn

@@ -43,6 +43,13 @@ class AttrMap {
   std::map<std::string, AttrValue> values_;
 };
 
+// Doubles print exactly (see exact_double_string), so that keys built from attributes
+// (common-subexpression elimination) tell apart values that differ in any bit.
 std::string attr_to_string(const AttrValue& v);
+
+// The shortest text that std::stod parses back to exactly `v` ("0.1", "1e-07",
+// "0.1234567891234"): for attributes and model files, where 6 significant digits would
+// merge or change values.
+std::string exact_double_string(double v);
 
 }  // namespace horn

@@ -39,6 +39,13 @@
 // objects such as optimizers::SGD({.learning_rate = 0.1, .momentum = 0.9})), metrics
 // ("accuracy"), callbacks (EarlyStopping, ModelCheckpoint, CSVLogger, LambdaCallback).
 // Unknown names are errors that list the known ones.
+//
+// Where things are: sequential.h declares the model; its code is split by job into
+// sequential.cc (add, build, compile, weights), sequential_validation.cc (checks on x and y),
+// sequential_training.cc (fit, evaluate, predict), sequential_summary.cc and
+// sequential_save_load.cc (what a .horn file holds; model_file.h is the format itself).
+// Layers, activations, initializers, losses, metrics, optimizers and callbacks each have a
+// file of their own.
 #pragma once
 
 #include "core/session.h"

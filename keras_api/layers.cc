@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "core/attr.h"
 #include "core/random.h"
 #include "keras_api/activations.h"
 #include "keras_api/initializers.h"
@@ -154,7 +155,7 @@ Output Dropout::call(Output x, bool training) {
 
 LayerConfig Dropout::config() const {
   LayerConfig c = Layer::config();
-  c["rate"] = str_cat(rate_);
+  c["rate"] = exact_double_string(rate_);  // reloads bitwise equal
   if (seed_) c["seed"] = std::to_string(*seed_);
   return c;
 }

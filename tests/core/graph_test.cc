@@ -1,3 +1,6 @@
+#include <string>
+
+#include "core/compiler/compiler.h"
 #include "tests/test_util.h"
 
 namespace horn {
@@ -45,6 +48,38 @@ TEST(Graph, ToDotDrawsNodesAndEdges) {
   EXPECT_NE(dot.find("digraph"), std::string::npos);
   EXPECT_NE(dot.find("n0 -> n1"), std::string::npos);
   EXPECT_NE(dot.find("e\\nExp"), std::string::npos);
+}
+
+TEST(Attr, DoublesPrintExactlyAndShortest) {
+  EXPECT_EQ(attr_to_string(0.1), "0.1");
+  EXPECT_EQ(attr_to_string(1e-7), "1e-07");
+  EXPECT_EQ(attr_to_string(2.0), "2");
+  EXPECT_EQ(attr_to_string(0.1234567891234), "0.1234567891234");
+  for (double v : {0.1234567891234, 0.00123456789012345, 1.0 / 3, -2.2250738585072014e-308, 1e300, 0.0})
+    EXPECT_EQ(std::stod(exact_double_string(v)), v) << exact_double_string(v);
+}
+
+// Common-subexpression elimination keys nodes by their printed attributes: printed to 6
+// digits, these two OneHots (on = ...891 and ...892) would merge and compute the same values.
+TEST(Attr, CommonSubexpressionEliminationKeepsDoublesThatDifferAtTheTenthDigit) {
+  Graph g;
+  Output labels = ops::Placeholder(g, DType::kInt32, {3}, "labels");
+  Output a = ops::OneHot(labels, 4, 0.1234567891, 0.0, DType::kFloat64, "a");
+  Output b = ops::OneHot(labels, 4, 0.1234567892, 0.0, DType::kFloat64, "b");
+  Output same_as_a = ops::OneHot(labels, 4, 0.1234567891, 0.0, DType::kFloat64, "same_as_a");
+  std::vector<std::unique_ptr<compiler::Pass>> passes;
+  passes.push_back(compiler::make_common_subexpression_elimination());
+  compiler::Compilation c =
+      compiler::compile(g, {a, b, same_as_a}, {}, {{labels, DType::kInt32, Shape{3}}}, std::move(passes));
+  int one_hots = 0;
+  for (Node* n : c.graph.live_nodes()) one_hots += n->op_name() == "OneHot";
+  EXPECT_EQ(one_hots, 2) << "a and same_as_a merge, b stays";
+
+  Session session(g);
+  const Tensor indices(Shape{3}, std::vector<int32_t>{0, 1, 2});
+  const std::vector<Tensor> out = session.run({{labels, indices}}, {a, b});
+  EXPECT_EQ(out[0].value_as_double(0), 0.1234567891);
+  EXPECT_EQ(out[1].value_as_double(0), 0.1234567892);
 }
 
 }  // namespace

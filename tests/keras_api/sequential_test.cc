@@ -1,10 +1,12 @@
 // The Sequential model through its public API, on small generated data sets.
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 
 #include "core/op_registry.h"
 #include "keras_api/keras.h"
+#include "keras_api/model_file.h"
 #include "tests/test_util.h"
 
 namespace horn::keras {
@@ -260,6 +262,37 @@ TEST(SaveLoad, ResumedTrainingContinuesExactlyAsUninterruptedTraining) {
   Sequential resumed = load_model(path);
   resumed.fit(data.x, data.y, {.batch_size = 8, .epochs = 4, .verbose = 0, .initial_epoch = 2});
   const auto a = straight.get_weights(), b = resumed.get_weights();
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i].bitwise_equal(b[i])) << "weight " << i;
+}
+
+// Doubles are saved exactly: printed to 6 digits, the rate would reload as 0.123457 and the
+// resumed training would drop different units.
+TEST(SaveLoad, DoublesInLayerAndOptimizerConfigsReloadBitwiseEqual) {
+  constexpr double kRate = 0.1234567891234, kLearningRate = 0.00123456789012345;
+  Blobs data = make_blobs(60, 10);
+  auto make = [&] {
+    Sequential m({.seed = 5});
+    m.add(Dense(8, {.input_dim = 4, .activation = "tanh"}));
+    m.add(Dropout(kRate));
+    m.add(Dense(3, {.activation = "softmax"}));
+    m.compile({.loss = "categorical_crossentropy",
+               .optimizer = optimizers::Adam({.learning_rate = kLearningRate})});
+    return m;
+  };
+  Sequential straight = make();
+  straight.fit(data.x, data.y, {.batch_size = 8, .epochs = 2, .verbose = 0});
+  Sequential first = make();
+  first.fit(data.x, data.y, {.batch_size = 8, .epochs = 1, .verbose = 0});
+  const std::string path = temp_path("exact.horn"), again_path = temp_path("exact_again.horn");
+  first.save(path);
+  Sequential reloaded = load_model(path);
+  const double rate = std::stod(reloaded.layers()[1]->config().at("rate"));
+  EXPECT_EQ(std::bit_cast<uint64_t>(rate), std::bit_cast<uint64_t>(kRate)) << rate;
+  reloaded.save(again_path);  // writes the reloaded optimizer's config
+  const double learning_rate = std::stod(read_model_file(again_path).settings.at("optimizer.learning_rate"));
+  EXPECT_EQ(std::bit_cast<uint64_t>(learning_rate), std::bit_cast<uint64_t>(kLearningRate)) << learning_rate;
+  reloaded.fit(data.x, data.y, {.batch_size = 8, .epochs = 2, .verbose = 0, .initial_epoch = 1});
+  const auto a = straight.get_weights(), b = reloaded.get_weights();
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i].bitwise_equal(b[i])) << "weight " << i;
 }
 

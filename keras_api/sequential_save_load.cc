@@ -1,0 +1,102 @@
+// Sequential's side of the .horn file (keras_api/model_file.h has the format): what save and
+// save_weights store, and how load_weights and load_model restore it.
+#include <map>
+#include <sstream>
+
+#include "core/attr.h"
+#include "keras_api/model_file.h"
+#include "keras_api/sequential.h"
+
+namespace horn::keras {
+
+void Sequential::save(const std::string& path) {
+  build();
+  ModelFile file;
+  file.settings = {{"kind", "model"}, {"name", options_.name}, {"seed", std::to_string(options_.seed)},
+                   {"run_counter", std::to_string(session_->run_counter())}};
+  for (const auto& l : layers_) file.layers.push_back(l->config());
+  for (const Output& w : all_weights())
+    file.tensors.emplace_back(w.node->name, session_->variable_value(w.node));
+  if (compiled_) {
+    if (compile_options_.loss.fn)
+      fail("save: the model uses the custom loss '", compile_options_.loss.name, "', which cannot be saved; ",
+           "use save_weights instead");
+    std::string metrics;
+    for (const auto& m : compile_options_.metrics) metrics += (metrics.empty() ? "" : ",") + m;
+    file.settings["loss"] = compile_options_.loss.name;
+    file.settings["metrics"] = metrics;
+    file.settings["optimizer"] = optimizer_->name();
+    for (const auto& [k, v] : optimizer_->config())
+      file.settings["optimizer." + k] = exact_double_string(v);  // reloads bitwise equal
+    for (const Output& v : optimizer_->variables())
+      file.tensors.emplace_back(v.node->name, session_->variable_value(v.node));
+  }
+  write_model_file(path, file);
+}
+
+void Sequential::save_weights(const std::string& path) {
+  build();
+  ModelFile file;
+  file.settings = {{"kind", "weights"}};
+  for (const Output& w : all_weights())
+    file.tensors.emplace_back(w.node->name, session_->variable_value(w.node));
+  write_model_file(path, file);
+}
+
+void Sequential::load_weights(const std::string& path) {
+  ModelFile file = read_model_file(path);
+  build();
+  const std::vector<Output> vars = all_weights();
+  // A weights file holds exactly the layers' weights, in order; a model file holds them
+  // first, by name, followed by the optimizer's state.
+  const bool weights_only = file.settings.count("kind") && file.settings.at("kind") == "weights";
+  std::vector<Tensor> weights;
+  for (const auto& [name, t] : file.tensors)
+    if (weights.size() < vars.size() && (weights_only || name == vars[weights.size()].node->name))
+      weights.push_back(t);
+  if (weights.size() != vars.size() || (weights_only && file.tensors.size() != vars.size()))
+    fail("load_weights: '", path, "' holds ", weights_only ? file.tensors.size() : weights.size(),
+         " weight tensors; this model has ", vars.size());
+  set_weights(weights);
+}
+
+Sequential load_model(const std::string& path) {
+  ModelFile file = read_model_file(path);
+  auto setting = [&](const std::string& key) -> const std::string& {
+    auto it = file.settings.find(key);
+    if (it == file.settings.end()) fail("model file '", path, "': the setting '", key, "' is missing");
+    return it->second;
+  };
+  if (setting("kind") != "model")
+    fail("model file '", path, "' holds only weights; use load_weights on a model");
+  Sequential model(SequentialOptions{.name = setting("name"), .seed = std::stoull(setting("seed"))});
+  for (const LayerConfig& c : file.layers) model.add(layer_from_config(c));
+  std::map<std::string, Tensor> tensors(file.tensors.begin(), file.tensors.end());
+  auto restore = [&](const Output& v) {
+    auto it = tensors.find(v.node->name);
+    if (it == tensors.end()) fail("model file '", path, "': the tensor '", v.node->name, "' is missing");
+    if (it->second.shape() != v.shape() || it->second.dtype() != v.dtype())
+      fail("model file '", path, "': tensor '", v.node->name, "' is ", dtype_name(it->second.dtype()),
+           it->second.shape(), ", the model needs ", dtype_name(v.dtype()), v.shape());
+    model.session_->set_variable_value(v.node, it->second);
+  };
+  model.build();
+  for (const Output& w : model.all_weights()) restore(w);
+  if (file.settings.count("loss")) {
+    std::map<std::string, double> config;
+    for (const auto& [k, v] : file.settings)
+      if (k.rfind("optimizer.", 0) == 0) config[k.substr(10)] = std::stod(v);
+    std::vector<std::string> metrics;
+    std::stringstream ms(setting("metrics"));
+    for (std::string m; std::getline(ms, m, ',');)
+      if (!m.empty()) metrics.push_back(m);
+    model.compile({.loss = setting("loss"),
+                   .optimizer = optimizers::from_config(setting("optimizer"), config),
+                   .metrics = metrics});
+    for (const Output& v : model.optimizer_->variables()) restore(v);
+  }
+  model.session_->set_run_counter(std::stoull(setting("run_counter")));
+  return model;
+}
+
+}  // namespace horn::keras

@@ -1,0 +1,191 @@
+// Sequential: the training loop (fit), evaluate and predict, over mini-batches.
+#include <algorithm>
+#include <cstring>
+#include <span>
+
+#include "core/random.h"
+#include "keras_api/progress_bar.h"
+#include "keras_api/sequential.h"
+
+namespace horn::keras {
+namespace {
+
+std::vector<int64_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epoch) {
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  if (!shuffle) return order;
+  for (int64_t i = n - 1; i > 0; --i) {  // Fisher-Yates with a seeded, counter-based stream
+    const int64_t j = static_cast<int64_t>(random::bits(seed, 0x5eed0000ull + epoch, i) % (i + 1));
+    std::swap(order[i], order[j]);
+  }
+  return order;
+}
+
+}  // namespace
+
+std::vector<double> Sequential::run_batches(const Tensor& x, const Tensor& y, int64_t batch_size,
+                                            bool train, const std::vector<int64_t>* order, ProgressBar* bar,
+                                            const std::vector<std::shared_ptr<Callback>>* callbacks) {
+  std::vector<Output> fetches{train ? loss_ : loss_eval_};
+  for (const Output& m : train ? metric_values_ : metric_eval_values_) fetches.push_back(m);
+  const std::vector<Node*> no_targets;
+  const std::vector<Node*>& targets = train ? train_targets_ : no_targets;
+  const std::vector<std::string> names = metrics_names();
+  std::vector<double> sums(fetches.size(), 0);
+  const int64_t n = x.dim(0);
+  for (int64_t start = 0, batch = 0; start < n; start += batch_size, ++batch) {
+    const int64_t end = std::min(n, start + batch_size);
+    Tensor xb, yb;
+    if (order) {
+      std::span<const int64_t> rows(order->data() + start, end - start);
+      xb = x.gather_rows(rows);
+      yb = y.gather_rows(rows);
+    } else {
+      xb = x.slice_rows(start, end);
+      yb = y.slice_rows(start, end);
+    }
+    if (callbacks)
+      for (const auto& c : *callbacks)
+        c->on_batch_begin(batch, {{"batch", double(batch)}, {"size", double(end - start)}});
+    const std::vector<Tensor> out = session_->run({{x_, xb}, {y_, yb}}, fetches, targets);
+    Logs batch_logs{{"batch", double(batch)}, {"size", double(end - start)}};
+    for (size_t i = 0; i < out.size(); ++i) {
+      const double v = out[i].value_as_double(0);
+      sums[i] += v * (end - start);
+      batch_logs[names[i]] = v;
+    }
+    if (bar) {
+      std::vector<std::pair<std::string, double>> running;
+      for (size_t i = 0; i < sums.size(); ++i) running.emplace_back(names[i], sums[i] / end);
+      bar->update(end, running);
+    }
+    if (callbacks)
+      for (const auto& c : *callbacks) c->on_batch_end(batch, batch_logs);
+  }
+  for (double& s : sums) s /= n;
+  return sums;
+}
+
+History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
+  if (!compiled_)
+    fail("fit: the model must be compiled before fit; call compile({.loss = ..., .optimizer = ...})");
+  if (options.batch_size <= 0) fail("fit: batch_size must be positive, got ", options.batch_size);
+  if (options.nb_epoch > 0) {
+    if (options.epochs != 1 && options.epochs != options.nb_epoch)
+      fail("fit: epochs (", options.epochs, ") and nb_epoch (", options.nb_epoch, ") disagree; give one");
+    options.epochs = options.nb_epoch;
+  }
+  if (options.epochs < 0) fail("fit: epochs must be >= 0, got ", options.epochs);
+  if (options.verbose < 0 || options.verbose > 2)
+    fail("fit: verbose must be 0, 1 or 2, got ", options.verbose);
+  if (!(options.validation_split >= 0 && options.validation_split < 1))
+    fail("fit: validation_split must be in [0, 1), got ", options.validation_split);
+  Tensor xs = prepare_x(x, "fit"), ys = prepare_y(y, "fit");
+  check_pair(xs, ys, "fit");
+  Tensor xv, yv;
+  if (options.validation_data) {
+    xv = prepare_x(options.validation_data->first, "fit (validation_data)");
+    yv = prepare_y(options.validation_data->second, "fit (validation_data)");
+    check_pair(xv, yv, "fit (validation_data)");
+  } else if (options.validation_split > 0) {
+    const int64_t split = static_cast<int64_t>(xs.dim(0) * (1 - options.validation_split));
+    if (split == 0 || split == xs.dim(0))
+      fail("fit: validation_split ", options.validation_split, " of ", xs.dim(0),
+           " samples leaves a set empty");
+    xv = xs.slice_rows(split, xs.dim(0));
+    yv = ys.slice_rows(split, ys.dim(0));
+    xs = xs.slice_rows(0, split);
+    ys = ys.slice_rows(0, split);
+  }
+
+  auto history = std::make_shared<History>();
+  std::vector<std::shared_ptr<Callback>> callbacks{history};
+  callbacks.insert(callbacks.end(), options.callbacks.begin(), options.callbacks.end());
+  for (const auto& c : callbacks) c->set_model(this);
+  const uint64_t seed = options.seed.value_or(options_.seed);
+  const bool terminal = stdout_is_terminal();
+  const std::vector<std::string> names = metrics_names();
+
+  stop_training = false;
+  if (options.verbose && xv.defined())
+    std::cout << "Train on " << xs.dim(0) << " samples, validate on " << xv.dim(0) << " samples"
+              << std::endl;
+  for (const auto& c : callbacks) c->on_train_begin({});
+  for (int epoch = options.initial_epoch; epoch < options.epochs && !stop_training; ++epoch) {
+    for (const auto& c : callbacks) c->on_epoch_begin(epoch, {});
+    if (options.verbose) std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << std::endl;
+    ProgressBar bar(xs.dim(0), options.verbose, std::cout, terminal);
+    const std::vector<int64_t> order = epoch_order(xs.dim(0), options.shuffle, seed, epoch);
+    const std::vector<double> train =
+        run_batches(xs, ys, options.batch_size, true, &order, &bar, &callbacks);
+    Logs logs;
+    std::vector<std::pair<std::string, double>> shown;
+    for (size_t i = 0; i < names.size(); ++i) {
+      logs[names[i]] = train[i];
+      shown.emplace_back(names[i], train[i]);
+    }
+    if (xv.defined()) {
+      const std::vector<double> val =
+          run_batches(xv, yv, options.batch_size, false, nullptr, nullptr, nullptr);
+      for (size_t i = 0; i < names.size(); ++i) {
+        logs["val_" + names[i]] = val[i];
+        shown.emplace_back("val_" + names[i], val[i]);
+      }
+    }
+    bar.finish(shown);
+    for (const auto& c : callbacks) c->on_epoch_end(epoch, logs);
+  }
+  for (const auto& c : callbacks) c->on_train_end({});
+  return *history;
+}
+
+std::vector<double> Sequential::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options) {
+  if (!compiled_) fail("evaluate: the model must be compiled first; call compile(...)");
+  if (options.batch_size <= 0) fail("evaluate: batch_size must be positive, got ", options.batch_size);
+  Tensor xs = prepare_x(x, "evaluate"), ys = prepare_y(y, "evaluate");
+  check_pair(xs, ys, "evaluate");
+  ProgressBar bar(xs.dim(0), options.verbose ? 1 : 0, std::cout, stdout_is_terminal());
+  std::vector<double> score = run_batches(xs, ys, options.batch_size, false, nullptr, &bar, nullptr);
+  std::vector<std::pair<std::string, double>> shown;
+  for (size_t i = 0; i < score.size(); ++i) shown.emplace_back(metrics_names()[i], score[i]);
+  bar.finish(shown);
+  return score;
+}
+
+Tensor Sequential::predict(const Tensor& x, PredictOptions options) {
+  if (options.batch_size <= 0) fail("predict: batch_size must be positive, got ", options.batch_size);
+  build();
+  Tensor xs = prepare_x(x, "predict");
+  const int64_t n = xs.dim(0);
+  std::vector<int64_t> dims{n};
+  dims.insert(dims.end(), pred_.shape().dims().begin() + 1, pred_.shape().dims().end());
+  Tensor out(DType::kFloat32, Shape(dims));
+  const size_t row_bytes = out.nbytes() / n;
+  for (int64_t start = 0; start < n; start += options.batch_size) {
+    const int64_t end = std::min(n, start + options.batch_size);
+    Tensor p = session_->run({{x_, xs.slice_rows(start, end)}}, pred_);
+    std::memcpy(static_cast<char*>(out.raw_data()) + start * row_bytes, p.raw_data(), p.nbytes());
+  }
+  return out;
+}
+
+std::vector<double> Sequential::train_on_batch(const Tensor& x, const Tensor& y) {
+  if (!compiled_) fail("train_on_batch: the model must be compiled first");
+  Tensor xs = prepare_x(x, "train_on_batch"), ys = prepare_y(y, "train_on_batch");
+  check_pair(xs, ys, "train_on_batch");
+  return run_batches(xs, ys, xs.dim(0), true, nullptr, nullptr, nullptr);
+}
+
+std::vector<double> Sequential::test_on_batch(const Tensor& x, const Tensor& y) {
+  if (!compiled_) fail("test_on_batch: the model must be compiled first");
+  Tensor xs = prepare_x(x, "test_on_batch"), ys = prepare_y(y, "test_on_batch");
+  check_pair(xs, ys, "test_on_batch");
+  return run_batches(xs, ys, xs.dim(0), false, nullptr, nullptr, nullptr);
+}
+
+Tensor Sequential::predict_on_batch(const Tensor& x) {
+  build();
+  return session_->run({{x_, prepare_x(x, "predict_on_batch")}}, pred_);
+}
+
+}  // namespace horn::keras
