@@ -21,8 +21,8 @@ TEST(ElementwiseFusion, ChainBecomesOneNode) {
   EXPECT_EQ(listing(c), "x = Placeholder()\nb = Placeholder()\nm = Mul(x, b)\na = Add(m, x)\ny = Sigmoid(a)\n"
                         "fetch y\n");
   EXPECT_TRUE(compiler::make_elementwise_fusion()->run(c));
-  EXPECT_EQ(listing(c), "x = Placeholder()\nb = Placeholder()\nfused/y = FusedElementwise[Mul,Add,Sigmoid](x, b)\n"
-                        "fetch fused/y\n");
+  EXPECT_EQ(listing(c), "x = Placeholder()\nb = Placeholder()\n"
+                        "fused/y = FusedElementwise[Mul,Add,Sigmoid](x, b)\nfetch fused/y\n");
   testing::expect_same_results(g, {y}, {}, feeds, c);
   EXPECT_FALSE(compiler::make_elementwise_fusion()->run(c)) << "a second run finds nothing";
 }
@@ -94,7 +94,8 @@ TEST(ElementwiseFusion, LeavesOtherShapesBoolsRandomAndControlledNodesOut) {
   EXPECT_TRUE(compiler::make_elementwise_fusion()->run(c));
   EXPECT_EQ(listing(c), "x = Placeholder()\nrow = Placeholder()\nsmall = Exp(row)\nzero = Const(0)\n"
                         "r = RandomUniformLike(x)\nfused/big = FusedElementwise[Add,Tanh](x, small)\n"
-                        "mask = Greater(fused/big, zero)\npicked = Select(mask, fused/big, r)\nlater = Sigmoid(picked)\nordered = Square(later) ^small\n"
+                        "mask = Greater(fused/big, zero)\npicked = Select(mask, fused/big, r)\n"
+                        "later = Sigmoid(picked)\nordered = Square(later) ^small\n"
                         "y = Abs(ordered)\nfetch y\n");
   testing::expect_same_results(g, {y}, {}, feeds, c, /*steps=*/2);
 }

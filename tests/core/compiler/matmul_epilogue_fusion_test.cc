@@ -126,7 +126,8 @@ TEST(MatMulEpilogueFusion, WeightGradientAndItsUpdateBecomeOneNode) {
   EXPECT_TRUE(compiler::make_matmul_epilogue_fusion()->run(c));
   ASSERT_EQ(c.targets.size(), 1u);
   EXPECT_EQ(c.targets[0]->op_name(), "FusedMatMulAssign") << listing(c);
-  EXPECT_EQ(c.targets[0]->attrs.get<std::string>("ops"), "MatMul,Mul,Mul,Add,Assign,Mul,Square,Mul,Add,AssignSub");
+  EXPECT_EQ(c.targets[0]->attrs.get<std::string>("ops"),
+            "MatMul,Mul,Mul,Add,Assign,Mul,Square,Mul,Add,AssignSub");
   EXPECT_EQ(count_ops(c, "MatMul") + count_ops(c, "FusedAssign"), 0) << listing(c);
   EXPECT_EQ(c.targets[0]->inputs[0].name(), "x");
   EXPECT_EQ(c.targets[0]->inputs[1].name(), "dz");
@@ -143,7 +144,8 @@ TEST(MatMulEpilogueFusion, NoUpdateFusionWhenTheGemmReadsAStoredVariable) {
   Output slot = ops::Variable(g, Tensor::zeros(DType::kFloat32, {4, 4}), "slot");
   Output u = ops::Variable(g, uniform({4, 4}, 5), "u");
   Node* direct = ops::AssignSub(v, ops::Tanh(ops::MatMul(v, s, false, false, "vs")) * 0.5, "direct").node;
-  Node* viewed = ops::AssignSub(w, ops::Tanh(ops::MatMul(s, ops::StopGradient(w), false, false, "sw")), "viewed").node;
+  Output sw = ops::MatMul(s, ops::StopGradient(w), false, false, "sw");
+  Node* viewed = ops::AssignSub(w, ops::Tanh(sw), "viewed").node;
   // The product reads the slot that the same update assigns.
   Output slot_new = ops::Assign(slot, slot * 0.5 + ops::MatMul(slot, s, true, false, "ss"), "slot_new");
   Node* via_slot = ops::AssignAdd(u, slot_new * 0.1, "via_slot").node;

@@ -53,7 +53,8 @@ void expect_plan_is_safe(const compiler::CompiledGraph& c, const MemoryPlan& pla
     for (int o = 0; o < n->num_outputs(); ++o) {
       const int64_t at = plan.offset[n->id][o];
       if (at < 0) continue;
-      const int64_t raw = n->output_shapes[o].num_elements() * static_cast<int64_t>(dtype_size(n->output_dtypes[o]));
+      const int64_t raw =
+          n->output_shapes[o].num_elements() * static_cast<int64_t>(dtype_size(n->output_dtypes[o]));
       int dies = step[n];
       for (const Node* r : touched[{n->id, o}]) dies = std::max(dies, step[r]);
       values.push_back({n->output(o), at, (raw + 63) / 64 * 64, step[n], dies});
@@ -83,7 +84,8 @@ void expect_plan_is_safe(const compiler::CompiledGraph& c, const MemoryPlan& pla
       if (a.at + a.bytes <= b.at || b.at + b.bytes <= a.at) continue;  // disjoint bytes
       const Node* writer = b.out.node;
       bool reads_a = false;
-      for (const Output& in : writer->inputs) reads_a |= root_of(in) == std::make_pair(a.out.node->id, a.out.index);
+      for (const Output& in : writer->inputs)
+        reads_a |= root_of(in) == std::make_pair(a.out.node->id, a.out.index);
       const bool in_place = a.dies == b.born && reads_a && writer->inputs.size() > 0 && a.out.node != writer;
       EXPECT_TRUE(a.dies < b.born || in_place)
           << a.out.name() << " (steps " << a.born << "-" << a.dies << ") and " << b.out.name() << " (from step "
@@ -122,7 +124,8 @@ TEST(MemoryPlan, FedAndFetchedValuesStayOutOfTheArena) {
   Output t = ops::Exp(x, "t");
   Output viewed = ops::Reshape(ops::Tanh(t, "u"), {64}, "viewed");
   Output y = ops::Sum(ops::Square(t, "sq"), {}, false, "y");
-  compiler::CompiledGraph c = testing::prepare(g, {viewed, y}, {}, {{x, Tensor::ones(DType::kFloat32, {8, 8})}});
+  const Session::Feeds feeds{{x, Tensor::ones(DType::kFloat32, {8, 8})}};
+  compiler::CompiledGraph c = testing::prepare(g, {viewed, y}, {}, feeds);
   const MemoryPlan plan = plan_for(c);
   EXPECT_EQ(offset_of(plan, c.feeds[0]->output()), -1);
   EXPECT_EQ(offset_of(plan, c.fetches[1]), -1);
@@ -139,11 +142,13 @@ TEST(MemoryPlan, InPlaceOnlyOverAnOperandOfTheOutputsShape) {
     Graph g;
     Output x = ops::Placeholder(g, DType::kFloat32, {n}, "x");
     Output t = ops::Exp(x, "t");
-    Output y = ops::Sum(ops::Add(t, ops::Const(g, Tensor::ones(DType::kFloat32, {16}), "k"), "a"), {}, false, "y");
+    Output k = ops::Const(g, Tensor::ones(DType::kFloat32, {16}), "k");
+    Output y = ops::Sum(ops::Add(t, k, "a"), {}, false, "y");
     compiler::CompiledGraph c = testing::prepare(g, {y}, {}, {{x, Tensor::ones(DType::kFloat32, {n})}});
     const MemoryPlan plan = plan_for(c);
     EXPECT_EQ(plan.in_place, n == 16 ? 1 : 0) << n;
-    EXPECT_EQ(plan.offset[c.graph->find_node("a")->id][0] == plan.offset[c.graph->find_node("t")->id][0], n == 16);
+    auto at = [&](const char* name) { return plan.offset[c.graph->find_node(name)->id][0]; };
+    EXPECT_EQ(at("a") == at("t"), n == 16);
     expect_plan_is_safe(c, plan);
   }
 }

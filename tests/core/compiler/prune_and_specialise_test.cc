@@ -58,8 +58,8 @@ TEST(PruneAndSpecialise, KeepsTargetsTheirControlInputsAndUnreadFeeds) {
   ops::Exp(v, "unused");
   const Session::Feeds feeds{{x, F({2}, {10, 20})}, {spare, F({3}, {0, 0, 0})}};
   compiler::CompiledGraph c = testing::prepare(g, {}, {update.node}, feeds);
-  EXPECT_EQ(listing(c), "x = Placeholder()\nv = Variable()\nfirst = Identity(v)\nupdate = AssignAdd(v, x) ^first\n"
-                        "target update\n");
+  EXPECT_EQ(listing(c), "x = Placeholder()\nv = Variable()\nfirst = Identity(v)\n"
+                        "update = AssignAdd(v, x) ^first\ntarget update\n");
   ASSERT_EQ(c.feeds.size(), 2u);
   EXPECT_EQ(c.feeds[1]->name, "spare") << "copied, though not live";
   EXPECT_EQ(c.graph->num_nodes(), 5);

@@ -9,7 +9,9 @@ namespace {
 using testing::count_ops;
 using testing::listing;
 
-Tensor normal(const Shape& s, uint64_t seed, DType dt = DType::kFloat32) { return Tensor::normal(dt, s, 0, 1, seed); }
+Tensor normal(const Shape& s, uint64_t seed, DType dt = DType::kFloat32) {
+  return Tensor::normal(dt, s, 0, 1, seed);
+}
 
 TEST(ReductionFusion, ReductionOfAnElementwiseOpBecomesOneNode) {
   Graph g;
@@ -82,12 +84,15 @@ TEST(ReductionFusion, ColumnSumOfAFusedMatMulBecomesItsSecondOutput) {
   compiler::CompiledGraph c = testing::prepare(g, {db, dw}, {}, feeds);
   ASSERT_TRUE(compiler::make_matmul_epilogue_fusion()->run(c));
   EXPECT_EQ(listing(c), "dy = Placeholder()\nh = Placeholder()\nw = Const([4,3])\nlike = Const([4])\n"
-                        "fused/dyw = FusedMatMul[MatMul,SigmoidGrad](dy, w, h)\ndb = ReduceToShapeLike(fused/dyw, like)\n"
+                        "fused/dyw = FusedMatMul[MatMul,SigmoidGrad](dy, w, h)\n"
+                        "db = ReduceToShapeLike(fused/dyw, like)\n"
                         "dw = MatMul(h, fused/dyw)\nfetch db\nfetch dw\n");
   EXPECT_TRUE(compiler::make_reduction_fusion()->run(c));
   EXPECT_EQ(listing(c), "dy = Placeholder()\nh = Placeholder()\nw = Const([4,3])\n"
-                        "fused/dyw/ReduceToShapeLike = FusedMatMul[MatMul,SigmoidGrad,ReduceToShapeLike](dy, w, h)\n"
-                        "dw = MatMul(h, fused/dyw/ReduceToShapeLike)\nfetch fused/dyw/ReduceToShapeLike:1\nfetch dw\n");
+                        "fused/dyw/ReduceToShapeLike = "
+                        "FusedMatMul[MatMul,SigmoidGrad,ReduceToShapeLike](dy, w, h)\n"
+                        "dw = MatMul(h, fused/dyw/ReduceToShapeLike)\n"
+                        "fetch fused/dyw/ReduceToShapeLike:1\nfetch dw\n");
   testing::expect_same_results(g, {db, dw}, {}, feeds, c);
 }
 
@@ -134,7 +139,8 @@ TEST(ReductionFusion, MatchesTheUnfusedReductionBitwise) {
       Session fused(g, {.num_threads = threads}), reference(g, {.num_threads = threads, .optimize = false});
       const std::vector<Tensor> x = fused.run(feeds, fetches), y = reference.run(feeds, fetches);
       for (size_t i = 0; i < x.size(); ++i)
-        EXPECT_TRUE(x[i].bitwise_equal(y[i])) << dtype_name(dt) << ", fetch " << i << ", " << threads << " threads";
+        EXPECT_TRUE(x[i].bitwise_equal(y[i]))
+            << dtype_name(dt) << ", fetch " << i << ", " << threads << " threads";
     }
   }
 }
@@ -165,7 +171,8 @@ TEST(ReductionFusion, MatMulColumnSumMatchesTheUnfusedOpsBitwise) {
       Session s(g, {.num_threads = threads}), reference(g, {.num_threads = threads, .optimize = false});
       const std::vector<Tensor> x = s.run(feeds, fetches), y = reference.run(feeds, fetches);
       for (size_t i = 0; i < x.size(); ++i)
-        EXPECT_TRUE(x[i].bitwise_equal(y[i])) << "fetch " << i << ", " << batch << " rows, " << threads << " threads";
+        EXPECT_TRUE(x[i].bitwise_equal(y[i]))
+            << "fetch " << i << ", " << batch << " rows, " << threads << " threads";
     }
   }
 }
