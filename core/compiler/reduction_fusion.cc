@@ -35,7 +35,10 @@ class ReductionFusion : public Pass {
       const std::map<const Node*, int> uses = g.use_counts();
       const bool shared = uses.at(p) > 1 || g.is_fetched(p) || g.is_target(p);
       if (p->op->has(kColumnSums)) {
-        if (axes != std::vector<int64_t>{0} || p->output_shapes[0].rank() != 2 || p->attrs.has("column_sum")) continue;
+        // One column is one contiguous run, which the unfused reduction sums in blocks of
+        // kReduceBlock; the column sum adds row after row: other bits. Leave it unfused.
+        if (axes != std::vector<int64_t>{0} || p->output_shapes[0].rank() != 2 || p->output_shapes[0].dim(1) == 1)
+          continue;
         add_column_sum(g, p, r, sum->mean);
       } else if (p->op->is(OpRole::kFusedLoop) || (p->op->elementwise && !p->op->has(kStateful))) {
         make_fused_reduce(g, p, r, *sum, shared);
