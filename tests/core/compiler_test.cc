@@ -265,7 +265,7 @@ void build_random_graph(uint64_t seed, RandomGraph& r, const Sizes& sizes) {
 // two nodes ran at the same time.
 std::vector<std::string> expect_matches_reference(uint64_t seed, RandomGraph& r,
                                                   const std::vector<int>& threads, int runs, int* overlapped) {
-  Session reference(r.g, {.optimize = false});
+  Session reference(r.g, {.num_threads = 1, .optimize = false});  // leaves oneTBB's worker to `compiled`
   const std::vector<Tensor> want = reference.run(r.feeds, r.fetches);
   std::vector<std::string> fusions;
   for (int t : threads) {
@@ -284,6 +284,75 @@ std::vector<std::string> expect_matches_reference(uint64_t seed, RandomGraph& r,
     fusions = compiled.plan_summary(r.feeds, r.fetches).fusions;
   }
   return fusions;
+}
+
+// The shape `x` takes for the graph's feeds (placeholders may declare an unknown batch).
+Shape concrete_shape(RandomGraph& r, Output x) {
+  return clone_for(r.g, {x}, {}, testing::feed_specs(r.feeds)).fetches[0].shape();
+}
+
+// A random image model: NHWC input, then convolutions (random window, strides, padding,
+// dilation; bias and activation), pooling, zero padding and elementwise ops, ending in a
+// global mean; with the gradients of its sum for the input and every filter (fed, so their
+// gradients are computed too).
+void build_random_conv_graph(uint64_t seed, RandomGraph& r) {
+  uint64_t draw = 0;
+  auto pick = [&](int64_t n) { return static_cast<int64_t>(random::bits(seed, 91, draw++) % n); };
+  Graph& g = r.g;
+  auto add_input = [&](const Shape& s, const Shape& declared) {
+    Output p = ops::Placeholder(g, DType::kFloat32, declared, "in" + std::to_string(r.inputs.size()));
+    r.inputs.push_back(p);
+    r.feeds.push_back({p, Tensor::uniform(DType::kFloat32, s, -1, 1, seed * 37 + r.inputs.size())});
+    return p;
+  };
+  const int64_t batch = 1 + pick(3);
+  Shape s{batch, 5 + pick(8), 5 + pick(8), 1 + pick(4)};
+  Output x = add_input(s, Shape{-1, s.dim(1), s.dim(2), s.dim(3)});
+  const std::vector<std::string> paddings{"valid", "same"};
+  const int steps = 2 + static_cast<int>(pick(4));
+  for (int i = 0; i < steps; ++i) {
+    const int64_t h = s.dim(1), w = s.dim(2), c = s.dim(3);
+    switch (pick(5)) {
+      case 0:
+      case 1: {  // convolution, bias, activation
+        const int64_t k = 1 + pick(std::min<int64_t>(3, std::min(h, w))), f = 1 + pick(6);
+        const int64_t stride = 1 + pick(2), dilation = k > 1 && pick(3) == 0 ? 2 : 1;
+        const std::string padding = (k - 1) * dilation + 1 > std::min(h, w) ? "same" : paddings[pick(2)];
+        Output filter = add_input(Shape{k, k, c, f}, Shape{k, k, c, f});
+        x = ops::Conv2D(x, filter, {stride, stride}, padding, {dilation, dilation});
+        if (pick(2)) x = x + ops::Const(g, Tensor::uniform(DType::kFloat32, {f}, -0.5, 0.5, seed + i));
+        x = pick(2) ? ops::Relu(x) : ops::Tanh(x);
+        break;
+      }
+      case 2: {
+        const std::string padding = h < 2 || w < 2 ? "same" : paddings[pick(2)];
+        x = pick(2) ? ops::MaxPool2D(x, {2, 2}, {1 + pick(2), 1 + pick(2)}, padding)
+                    : ops::AvgPool2D(x, {1 + pick(2), 2}, {}, padding);
+        break;
+      }
+      case 3: x = ops::Pad(x, {0, 0, pick(2), pick(2), pick(2), 1, 0, 0}); break;
+      default: x = ops::Sigmoid(x) * x; break;
+    }
+    s = concrete_shape(r, x);
+  }
+  Output y = ops::Mean(ops::Square(x), {1, 2});
+  r.fetches.push_back(y);
+  for (const Output& gx : autodiff::gradients({ops::Sum(y)}, r.inputs, {}, {autodiff::Unconnected::kZero}))
+    r.fetches.push_back(gx);
+}
+
+TEST(CompilerDifferential, RandomConvolutionalGraphsMatchTheReferenceBitwise) {
+  int fused_convs = 0, overlapped = 0;
+  const int graphs = 150 / kScale;
+  for (uint64_t seed = 1; seed <= static_cast<uint64_t>(graphs); ++seed) {
+    RandomGraph r;
+    build_random_conv_graph(seed, r);
+    const std::vector<std::string> fusions = expect_matches_reference(seed, r, {1, 2}, 2, &overlapped);
+    if (::testing::Test::HasFailure()) return;
+    for (const std::string& f : fusions) fused_convs += f.find("<- Conv2D") != std::string::npos;
+  }
+  EXPECT_GT(fused_convs, graphs / 4) << "convolutions took their bias and activation as an epilogue";
+  std::cout << graphs << " convolutional graphs, " << fused_convs << " fused convolutions\n";
 }
 
 bool is_fused_reduction(const std::string& f) {
