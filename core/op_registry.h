@@ -143,6 +143,9 @@ struct OpDef {
   // Multiply-adds or elements touched, to decide what is worth a task of its own. Default:
   // the elements of the inputs and outputs.
   int64_t (*work)(const Node& node) = nullptr;
+  // Bytes of per-thread kernel scratch a run of the node takes at most (im2col panels):
+  // outside the plan's arena, reported in its summary.
+  int64_t (*scratch_bytes)(const Node& node) = nullptr;
   bool has(OpTraits t) const { return (traits & t) != 0; }
   bool is(OpRole r) const { return role == r; }
   bool is_source() const { return role == OpRole::kConstant || role == OpRole::kPlaceholder || role == OpRole::kVariable; }

@@ -165,6 +165,17 @@ void conv2d_filter_grad(const T* x, const T* dy, const WindowGeometry& g, int64_
   for (int64_t c = 1; c < chunks; ++c) dW += ConstMatrixMap<T>(partials.data() + c * k * filters, k, filters);
 }
 
+int64_t conv2d_scratch_bytes(const WindowGeometry& g, int64_t filters, int64_t element_size, ConvPass pass) {
+  (void)filters;
+  if (g.is_pointwise()) return 0;
+  const int64_t k = g.window_size(), rows = g.batch * g.out_pixels();
+  switch (pass) {
+    case ConvPass::kForward: return std::min(rows, panel_rows(k, element_size)) * k * element_size;
+    case ConvPass::kInputGrad: return g.out_pixels() * k * element_size;
+    default: return std::min(rows, kFilterGradRows) * k * element_size;
+  }
+}
+
 template void conv2d_forward<float>(const float*, const float*, const WindowGeometry&, int64_t, float*,
                                     const FinishedRange&);
 template void conv2d_forward<double>(const double*, const double*, const WindowGeometry&, int64_t, double*,

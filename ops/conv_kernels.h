@@ -30,4 +30,8 @@ void conv2d_input_grad(const T* dy, const T* w, const WindowGeometry& g, int64_t
 template <typename T>
 void conv2d_filter_grad(const T* x, const T* dy, const WindowGeometry& g, int64_t filters, T* dw);
 
+enum class ConvPass { kForward, kInputGrad, kFilterGrad };
+// The per-thread scratch (im2col panels) one of the kernels above takes, in bytes.
+int64_t conv2d_scratch_bytes(const WindowGeometry& g, int64_t filters, int64_t element_size, ConvPass pass);
+
 }  // namespace horn::kernels

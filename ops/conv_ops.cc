@@ -138,6 +138,14 @@ int64_t forward_work(const Node& n) {
 int64_t input_grad_work(const Node& n) { return n.inputs[0].shape().num_elements() * n.inputs[1].shape().num_elements() / n.inputs[1].shape().dim(3); }
 int64_t filter_grad_work(const Node& n) { return n.inputs[1].shape().num_elements() * n.output_shapes[0].num_elements() / n.output_shapes[0].dim(3); }
 
+template <kernels::ConvPass kPass>
+int64_t scratch(const Node& n) {
+  const Shape& w = kPass == kernels::ConvPass::kFilterGrad ? n.output_shapes[0] : n.inputs[1].shape();
+  const Shape& x = kPass == kernels::ConvPass::kInputGrad ? n.output_shapes[0] : n.inputs[0].shape();
+  if (!x.is_fully_known()) return 0;
+  return kernels::conv2d_scratch_bytes(geometry(x, w, n.attrs), w.dim(3), dtype_size(n.output_dtypes[0]), kPass);
+}
+
 void fused_shape(ShapeContext& c, void (*base)(ShapeContext&)) {
   if (c.input_shapes.size() < 2) c.error("needs the op's two inputs");
   base(c);
@@ -156,6 +164,7 @@ HORN_REGISTER_OP({
     },
     .epilogue = {.op = "FusedConv2D"},
     .work = forward_work,
+    .scratch_bytes = scratch<kernels::ConvPass::kForward>,
 });
 
 HORN_REGISTER_OP({
@@ -170,6 +179,7 @@ HORN_REGISTER_OP({
     },
     .epilogue = {.op = "FusedConv2DBackpropInput"},
     .work = input_grad_work,
+    .scratch_bytes = scratch<kernels::ConvPass::kInputGrad>,
 });
 
 HORN_REGISTER_OP({
@@ -183,6 +193,7 @@ HORN_REGISTER_OP({
               graph.add_node("Conv2D", {x, g[0]}, conv_attrs(n))->output()};
     },
     .work = filter_grad_work,
+    .scratch_bytes = scratch<kernels::ConvPass::kFilterGrad>,
 });
 
 HORN_REGISTER_OP({
@@ -191,6 +202,7 @@ HORN_REGISTER_OP({
     .kernel = dispatch<FusedForward>,
     .differentiable = false,  // made by the compiler after differentiation
     .work = forward_work,
+    .scratch_bytes = scratch<kernels::ConvPass::kForward>,
 });
 
 HORN_REGISTER_OP({
@@ -199,6 +211,7 @@ HORN_REGISTER_OP({
     .kernel = dispatch<FusedInputGrad>,
     .differentiable = false,
     .work = input_grad_work,
+    .scratch_bytes = scratch<kernels::ConvPass::kInputGrad>,
 });
 
 }  // namespace

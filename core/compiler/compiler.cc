@@ -32,9 +32,14 @@ Compilation compile(const Graph& source, const std::vector<Output>& fetches, con
     pass->run(c.graph);
     c.summary.passes.emplace_back(pass->name(), c.graph.num_live());
   }
-  for (Node* n : c.graph.live_nodes())
-    if (n->attrs.has("ops"))  // FusedElementwise, FusedAssign, FusedMatMul, FusedReduce
+  for (Node* n : c.graph.live_nodes()) {
+    if (n->attrs.has("ops"))  // fused nodes list the ops they replaced
       c.summary.fusions.push_back(n->name + " <- " + n->attrs.get<std::string>("ops"));
+    if (const int64_t scratch = n->op->scratch_bytes ? n->op->scratch_bytes(*n) : 0; scratch > c.summary.scratch_bytes) {
+      c.summary.scratch_bytes = scratch;
+      c.summary.scratch_node = n->name;
+    }
+  }
   return c;
 }
 
@@ -47,6 +52,7 @@ std::string PlanSummary::to_string() const {
   s << "memory: peak arena " << arena_bytes << " bytes; without reuse " << unshared_bytes
     << " bytes for this plan's buffers, " << unfused_unshared_bytes << " for every value of the unfused step; "
     << in_place << " outputs in place\n";
+  if (scratch_bytes > 0) s << "scratch: " << scratch_bytes << " bytes per thread at most (" << scratch_node << ")\n";
   return s.str();
 }
 

@@ -25,6 +25,9 @@ struct PlanSummary {
   // Every value the pruned, specialised graph computes, each in a buffer of its own: the
   // memory of a run with neither fusion nor reuse (fusion removes most of these values).
   int64_t unfused_unshared_bytes = 0;
+  // The most per-thread kernel scratch any node takes (OpDef::scratch_bytes), and that node.
+  int64_t scratch_bytes = 0;
+  std::string scratch_node;
   std::string to_string() const;
 };
 
