@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "core/op_registry.h"
+#include "core/tsan_handoff.h"
 
 #include <oneapi/tbb/task_group.h>
 
@@ -93,7 +94,7 @@ int run_concurrently(const Plan& plan, const RunInputs& run, Values& values, std
       for (int s : deps.successors[id]) {
         if (waiting[s].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
         if (deps.spawn[s] && continued) {
-          tasks.run([&run_from, s] { run_from({s}); });
+          tasks.run(hand_off([&run_from, s] { run_from({s}); }, &tasks));
         } else {
           local.push_back(s);
           continued = continued || deps.spawn[s];
@@ -105,8 +106,9 @@ int run_concurrently(const Plan& plan, const RunInputs& run, Values& values, std
   std::vector<int> sources;  // variables, constants, feeds: nothing to wait for
   for (auto it = plan.order.rbegin(); it != plan.order.rend(); ++it)
     if (deps.predecessors[(*it)->id] == 0) sources.push_back((*it)->id);
-  tasks.run([&run_from, &sources] { run_from(sources); });
+  tasks.run(hand_off([&run_from, &sources] { run_from(sources); }, &tasks));
   tasks.wait();
+  tsan_acquire(&tasks);  // ThreadSanitizer builds: see what the tasks did
   return most_running.load();
 }
 

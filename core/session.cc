@@ -10,6 +10,7 @@
 #include "core/plan.h"
 #include "core/plan_cache.h"
 #include "core/profile.h"
+#include "core/tsan_handoff.h"
 #include "core/variables_lock.h"
 
 #include <oneapi/tbb/task_arena.h>
@@ -162,7 +163,10 @@ std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Output>& 
   runtime::RunOutputs out;
   // Isolated: while this run waits for its own tasks, its threads take no other run's work
   // (which would hold this run's stack and thread-local kernel scratch until it finished).
-  arena_->execute([&] { tbb::this_task_arena::isolate([&] { out = runtime::execute(*plan, feeds, in); }); });
+  // (hand_off: the arena may run this on one of its own threads.)
+  arena_->execute(hand_off(
+      [&] { tbb::this_task_arena::isolate([&] { out = runtime::execute(*plan, feeds, in); }); }, &out));
+  tsan_acquire(&out);
   profile_->note_concurrency(out.most_concurrent);
   if (options_.profile) profile_->record(*plan, out.seconds);
   return std::move(out.fetched);
