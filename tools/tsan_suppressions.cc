@@ -14,6 +14,9 @@ extern "C" const char* __tsan_default_suppressions() {
          // oneTBB bookkeeping that calls no user code, on objects its allocator recycles
          // (std::atomic frames on top):
          "race:tbb::detail::d1::fold_tree\n"
+         // horn::HandOff writing its own fields into task storage that oneTBB's allocator
+         // recycled from a task of another thread (TSan never saw that memory freed):
+         "race_top:core/tsan_handoff.h\n"
          "called_from_lib:libtbb.so\n"; // memset, memcpy, ... that libtbb calls on its own memory
 }
 #endif
