@@ -19,7 +19,8 @@ void check_outputs(const char* what, const std::vector<Output>& outputs, const G
     if (o.index < 0 || o.index >= o.node->num_outputs())
       fail("gradients: ", what, "[", i, "] is output ", o.index, " of '", o.node->name, "', which has ",
            o.node->num_outputs(), " output", o.node->num_outputs() == 1 ? "" : "s");
-    if (g && &o.graph() != g) fail("gradients: ", what, "[", i, "] ('", o.name(), "') is not in the ys' graph");
+    if (g && &o.graph() != g)
+      fail("gradients: ", what, "[", i, "] ('", o.name(), "') is not in the ys' graph");
   }
 }
 

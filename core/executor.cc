@@ -21,7 +21,8 @@ struct Values {
 
 // Runs one node: its kernel on its inputs' values, into its planned buffers; frees the
 // inputs it was the last reader of. `seconds` (per node id) gets its time if not null.
-void run_node(const Plan& plan, const RunInputs& run, Node* node, Values& values, std::vector<double>* seconds) {
+void run_node(const Plan& plan, const RunInputs& run, Node* node, Values& values,
+              std::vector<double>* seconds) {
   const OpDef& op = *node->op;
   const bool compiled = plan.compiled != nullptr;
   KernelContext ctx{*node, {}, {}, {}, run.state, run.run_index};

@@ -21,7 +21,8 @@ std::vector<bool> walk(const Graph& g, const std::vector<Node*>& roots, const St
 
 }  // namespace
 
-std::vector<bool> ancestors(const Graph& g, const std::vector<Node*>& roots, Edges edges, const StopAt& stop) {
+std::vector<bool> ancestors(const Graph& g, const std::vector<Node*>& roots, Edges edges,
+                            const StopAt& stop) {
   return walk(g, roots, stop, [&](const Node& node, std::vector<Node*>& stack) {
     for (const Output& in : node.inputs) stack.push_back(in.node);
     if (edges == Edges::kDataAndControl)
@@ -29,7 +30,8 @@ std::vector<bool> ancestors(const Graph& g, const std::vector<Node*>& roots, Edg
   });
 }
 
-std::vector<bool> descendants(const Graph& g, const std::vector<Node*>& roots, Edges edges, const StopAt& stop) {
+std::vector<bool> descendants(const Graph& g, const std::vector<Node*>& roots, Edges edges,
+                              const StopAt& stop) {
   std::vector<std::vector<Node*>> consumers(g.num_nodes());
   for (const auto& node : g.nodes()) {
     for (const Output& in : node->inputs) consumers[in.node->id].push_back(node.get());

@@ -87,7 +87,8 @@ std::shared_ptr<const Plan> make_plan(Graph& graph, const Feeds& feeds, const st
       std::ofstream(stem + "_after.dot") << g.to_dot(&plan->order);
     }
   }
-  plan->arenas = std::make_unique<ArenaPool>(plan->memory.arena_bytes, static_cast<size_t>(max_concurrent_runs));
+  plan->arenas =
+      std::make_unique<ArenaPool>(plan->memory.arena_bytes, static_cast<size_t>(max_concurrent_runs));
   return plan;
 }
 

@@ -10,7 +10,8 @@ namespace {
 
 // "FusedElementwise(Add,Sigmoid)" for a fused node, the op's name otherwise.
 std::string op_label(const Node& node) {
-  return node.attrs.has("ops") ? node.op_name() + "(" + node.attrs.get<std::string>("ops") + ")" : node.op_name();
+  if (!node.attrs.has("ops")) return node.op_name();
+  return node.op_name() + "(" + node.attrs.get<std::string>("ops") + ")";
 }
 
 }  // namespace

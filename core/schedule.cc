@@ -56,7 +56,8 @@ Schedule schedule(Graph& g, const std::vector<Node*>& roots, const std::vector<b
     std::vector<Node*> readers;
     for (Node* var : written_variables(*writer)) collect_readers(var, consumers, &readers);
     for (Node* r : readers)  // a reader computed from the write already follows it
-      if (r != writer && !ancestors(g, {r}, Edges::kDataAndControl, at_feeds)[writer->id]) add_edge(r, writer);
+      if (r != writer && !ancestors(g, {r}, Edges::kDataAndControl, at_feeds)[writer->id])
+        add_edge(r, writer);
   }
   // Depth first: the node that became ready last runs next (ties: variable writers first,
   // then the lowest id). A value's consumers then run soon after it, so it dies soon: an
@@ -85,8 +86,8 @@ Schedule schedule(Graph& g, const std::vector<Node*>& roots, const std::vector<b
   return s;
 }
 
-Dependencies dependencies(const Graph& g, const Schedule& s, const std::vector<std::pair<int, int>>& reuse_edges,
-                          int64_t min_task_work) {
+Dependencies dependencies(const Graph& g, const Schedule& s,
+                          const std::vector<std::pair<int, int>>& reuse_edges, int64_t min_task_work) {
   const int n = g.num_nodes();
   std::vector<int> step(n, -1);
   for (size_t i = 0; i < s.order.size(); ++i) step[s.order[i]->id] = static_cast<int>(i);

@@ -32,8 +32,8 @@ struct Dependencies {
 // The schedule's edges plus the memory plan's `reuse_edges` (reader, writer): a buffer is
 // reused only after every node that made or read its previous value has finished. A node
 // of at least `min_task_work` (see work_of) gets a task of its own.
-Dependencies dependencies(const Graph& g, const Schedule& s, const std::vector<std::pair<int, int>>& reuse_edges,
-                          int64_t min_task_work);
+Dependencies dependencies(const Graph& g, const Schedule& s,
+                          const std::vector<std::pair<int, int>>& reuse_edges, int64_t min_task_work);
 
 // Multiply-adds for a GEMM, elements read and written otherwise.
 int64_t work_of(const Node& n);

@@ -107,7 +107,8 @@ void Session::set_variable_value(const Node* var, const Tensor& value) {
 
 std::shared_ptr<const runtime::Plan> Session::plan_for(const Feeds& feeds, const std::vector<Output>& fetches,
                                                        const std::vector<Node*>& targets) {
-  const runtime::PlanKey key = runtime::plan_key(feeds, fetches, targets, options_.optimize, graph_.num_nodes());
+  const runtime::PlanKey key =
+      runtime::plan_key(feeds, fetches, targets, options_.optimize, graph_.num_nodes());
   if (auto plan = plans_->find(key)) return plan;
   // Compiled outside the cache's lock, so that runs of cached plans go on meanwhile; two
   // threads that miss at once both compile, and the first plan inserted is kept.
@@ -121,7 +122,8 @@ void Session::check_run_arguments(const Feeds& feeds, const std::vector<Output>&
   for (size_t i = 0; i < feeds.size(); ++i) {
     const auto& [out, value] = feeds[i];
     if (!out.valid()) fail("Session::run: feeds[", i, "] has an unset key (a default-constructed Output)");
-    if (out.node->graph != &graph_) fail("Session::run: feeds[", i, "] ('", out.node->name, "') is not in this graph");
+    if (out.node->graph != &graph_)
+      fail("Session::run: feeds[", i, "] ('", out.node->name, "') is not in this graph");
     check_output_index(out, "feeds", i);
     if (!fed.insert(out.node).second) fail("Session::run: '", out.name(), "' is fed twice (feeds[", i, "])");
     if (out.node->num_outputs() != 1)
@@ -137,7 +139,8 @@ void Session::check_run_arguments(const Feeds& feeds, const std::vector<Output>&
   for (size_t i = 0; i < fetches.size(); ++i) {
     const Output& f = fetches[i];
     if (!f.valid()) fail("Session::run: fetches[", i, "] is unset (a default-constructed Output)");
-    if (f.node->graph != &graph_) fail("Session::run: fetches[", i, "] ('", f.node->name, "') is not in this graph");
+    if (f.node->graph != &graph_)
+      fail("Session::run: fetches[", i, "] ('", f.node->name, "') is not in this graph");
     check_output_index(f, "fetches", i);
   }
   for (size_t i = 0; i < targets.size(); ++i) {

@@ -34,7 +34,9 @@ template <typename F>
 class HandOff {
  public:
   HandOff(F f, const void* done) : f_(std::move(f)), done_(done) { tsan_release(this); }
-  HandOff(const HandOff& other) : f_((tsan_acquire(&other), other.f_)), done_(other.done_) { tsan_release(this); }
+  HandOff(const HandOff& other) : f_((tsan_acquire(&other), other.f_)), done_(other.done_) {
+    tsan_release(this);
+  }
   HandOff(HandOff&& other) noexcept : f_((tsan_acquire(&other), std::move(other.f_))), done_(other.done_) {
     tsan_release(this);
   }

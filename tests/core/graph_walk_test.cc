@@ -40,7 +40,8 @@ TEST(GraphWalk, AncestorsFollowDataOrAlsoControlEdges) {
 
 TEST(GraphWalk, DescendantsWalkConsumersWhateverTheIds) {
   Chain t;
-  EXPECT_EQ(names(t.g, descendants(t.g, {t.x.node}, Edges::kData)), (std::vector<std::string>{"x", "a", "b", "c"}));
+  EXPECT_EQ(names(t.g, descendants(t.g, {t.x.node}, Edges::kData)),
+            (std::vector<std::string>{"x", "a", "b", "c"}));
   // `late` has a higher id than `a`, which depends on it: found through edges, not ids.
   EXPECT_EQ(names(t.g, descendants(t.g, {t.late.node}, Edges::kDataAndControl)),
             (std::vector<std::string>{"a", "b", "c", "late"}));

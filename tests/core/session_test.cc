@@ -111,7 +111,8 @@ TEST(Session, RefusesAKeyFedTwice) {
   Graph g;
   Output x = ops::Placeholder(g, DType::kFloat32, {-1}, "x");
   Session s(g);
-  expect_error([&] { s.run({{x, F({1}, {1})}, {x, F({1}, {2})}}, x * 2.0); }, {"'x'", "fed twice", "feeds[1]"});
+  expect_error([&] { s.run({{x, F({1}, {1})}, {x, F({1}, {2})}}, x * 2.0); },
+               {"'x'", "fed twice", "feeds[1]"});
 }
 
 TEST(Session, RefusesOutputIndicesTheNodeDoesNotHave) {
@@ -120,7 +121,8 @@ TEST(Session, RefusesOutputIndicesTheNodeDoesNotHave) {
   Output y = ops::Relu(x, "relu");
   Session s(g);
   const Session::Feeds feeds{{x, F({1}, {1})}};
-  expect_error([&] { s.run(feeds, {y, Output{y.node, 1}}); }, {"fetches[1]", "output 1", "'relu'", "1 output"});
+  expect_error([&] { s.run(feeds, {y, Output{y.node, 1}}); },
+               {"fetches[1]", "output 1", "'relu'", "1 output"});
   expect_error([&] { s.run(feeds, {Output{y.node, -1}}); }, {"fetches[0]", "output -1", "'relu'"});
   expect_error([&] { s.run({{Output{x.node, 2}, F({1}, {1})}}, y); }, {"feeds[0]", "output 2", "'x'"});
   expect_error([&] { s.run(feeds, {Output{}}); }, {"fetches[0]", "unset"});
