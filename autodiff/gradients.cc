@@ -3,32 +3,25 @@
 #include <algorithm>
 #include <map>
 
+#include "core/graph_walk.h"
 #include "core/op_registry.h"
 #include "ops/ops.h"
 
 namespace horn::autodiff {
 namespace {
 
-// Node ids are creation order, and a node is created after its inputs, so decreasing id
-// is a reverse topological order.
-std::vector<bool> reachable_from(const Graph& g, const std::vector<Output>& xs) {
-  std::vector<bool> seen(g.num_nodes(), false);
-  for (const Output& x : xs) seen[x.node->id] = true;
-  for (int id = 0; id < g.num_nodes(); ++id) {
-    if (seen[id]) continue;
-    for (const Output& in : g.node(id)->inputs)
-      if (seen[in.node->id]) { seen[id] = true; break; }
+// Refuses an unset Output, an output index the node does not have, or one from another
+// graph than `g` (when given), naming the argument and its position.
+void check_outputs(const char* what, const std::vector<Output>& outputs, const Graph* g) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Output& o = outputs[i];
+    if (!o.valid()) fail("gradients: ", what, "[", i, "] is not set (a default-constructed Output)");
+    if (o.index < 0 || o.index >= o.node->num_outputs())
+      fail("gradients: ", what, "[", i, "] is output ", o.index, " of '", o.node->name, "', which has ",
+           o.node->num_outputs(), " output", o.node->num_outputs() == 1 ? "" : "s");
+    if (g && &o.graph() != g)
+      fail("gradients: ", what, "[", i, "] ('", o.name(), "') is not in the ys' graph");
   }
-  return seen;
-}
-
-std::vector<bool> reaches(const Graph& g, const std::vector<Output>& ys) {
-  std::vector<bool> seen(g.num_nodes(), false);
-  for (const Output& y : ys) seen[y.node->id] = true;
-  for (int id = g.num_nodes() - 1; id >= 0; --id)
-    if (seen[id])
-      for (const Output& in : g.node(id)->inputs) seen[in.node->id] = true;
-  return seen;
 }
 
 // "loss <- dense/Softmax <- dense/MyOp <- dense/MatMul <- x" for a missing-rule error.
@@ -77,13 +70,14 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
   if (ys.empty()) fail("gradients: no ys given");
   if (!grad_ys.empty() && grad_ys.size() != ys.size())
     fail("gradients: ", ys.size(), " ys but ", grad_ys.size(), " grad_ys");
+  check_outputs("ys", ys, nullptr);
   Graph& g = ys[0].graph();
-  for (const Output& o : ys)
-    if (!o.valid() || &o.graph() != &g) fail("gradients: every y must be a valid output of one graph");
-  for (const Output& o : xs)
-    if (!o.valid() || &o.graph() != &g) fail("gradients: every x must be a valid output of the ys' graph");
+  check_outputs("ys", ys, &g);
+  check_outputs("xs", xs, &g);
+  check_outputs("grad_ys", grad_ys, &g);
 
-  const std::vector<bool> from_x = reachable_from(g, xs), to_y = reaches(g, ys);
+  const std::vector<bool> from_x = descendants(g, nodes_of(xs), Edges::kData);
+  const std::vector<bool> to_y = ancestors(g, nodes_of(ys), Edges::kData);
   std::vector<bool> on_path(g.num_nodes());
   for (int id = 0; id < g.num_nodes(); ++id) on_path[id] = from_x[id] && to_y[id];
 

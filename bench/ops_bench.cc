@@ -13,6 +13,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include "core/memory_tuning.h"
 #include "core/parallel.h"
 #include "core/session.h"
 #include "keras_api/keras.h"
@@ -277,4 +278,11 @@ BENCHMARK(BM_SeedModelPredict)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime(
 }  // namespace
 }  // namespace horn
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  horn::set_keep_freed_memory(true);  // as in training programs: see core/memory_tuning.h
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

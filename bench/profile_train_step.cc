@@ -6,12 +6,14 @@
 #include <iostream>
 
 #include "core/compiler/compiler.h"
+#include "core/memory_tuning.h"
 #include "keras_api/keras.h"
 
 using namespace horn;
 using namespace horn::keras;
 
 int main(int argc, char** argv) {
+  horn::set_keep_freed_memory(true);  // training speed: see core/memory_tuning.h
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const bool concurrent = argc > 2 ? std::atoi(argv[2]) != 0 : true;
   Sequential m({.num_threads = threads});

@@ -96,6 +96,9 @@ struct KernelContext {
   std::vector<Tensor> outputs;
   std::vector<Shape> output_shapes;
   SessionState& state;
+  // This run's number (Session::run_counter when it started): random ops mix it into their
+  // stream, so every run draws different numbers and concurrent runs never share one.
+  uint64_t run_index = 0;
 
   const Tensor& input(int i) const { return inputs[i]; }
   Tensor& output(int i = 0) { return outputs[i]; }

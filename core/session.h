@@ -5,6 +5,24 @@
 // Ordering rule for variables: within one run, an op that writes a variable (Assign,
 // AssignSub, ...) runs after every other op of that run that reads the variable, so a
 // training step's gradients always see the weights from before the step.
+//
+// Threads: any number of threads may call run, plan_summary, variable_value,
+// set_variable_value, ... on one Session at once, and every run gives the same bits as it
+// would alone. Runs that only read variables run at the same time; a run that writes one
+// (a training step), initialize_variables and set_variable_value run alone, so each run
+// sees the variables from before or after a whole training step, never half of one. The
+// graph must not grow while runs are under way.
+//
+// What is process-wide, not per Session (see core/memory_tuning.h):
+// - the pool of free tensor buffers (core/tensor.cc), bounded by set_buffer_pool_limit and
+//   emptied by release_buffer_pool;
+// - glibc's malloc thresholds, changed only by set_keep_freed_memory (off unless a program
+//   turns it on: the examples and benchmarks do);
+// - oneTBB's worker threads: each Session has its own task_arena of num_threads slots, but
+//   the workers behind it are oneTBB's global pool (a tbb::global_control the program
+//   creates limits all of them; the Session creates none);
+// - per-thread kernel scratch (ops/kernel_util.h, ops/fused_program.h), kept for each
+//   thread's life and grown to the largest use.
 #pragma once
 #include <atomic>
 #include <map>
@@ -13,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/compiler/compiler.h"  // PlanSummary, returned by plan_summary
 #include "core/graph.h"
 #include "core/tensor.h"
 
@@ -20,21 +39,16 @@
 
 namespace horn {
 
-// Per-session state that kernels can reach: variable values and the random-stream counter.
-// A variable is identified by its node's name, which is unique in a graph and kept by the
-// compiler's copies of the graph.
+// Per-session state that kernels can reach: variable values. A variable is identified by
+// its node's name, which is unique in a graph and kept by the compiler's copies of the graph.
+// The Session locks it: kernels that write a variable run only in runs that hold it alone.
 class SessionState {
  public:
   Tensor& variable(const Node& var);  // throws when not initialised
   void set_variable(const Node& var, Tensor value) { variables_[var.name] = std::move(value); }
-  // Increments once per run; random ops mix it into their stream so every run differs.
-  uint64_t run_counter() const { return run_counter_; }
-  void next_run() { ++run_counter_; }
-  void set_run_counter(uint64_t n) { run_counter_ = n; }
 
  private:
   std::map<std::string, Tensor> variables_;
-  uint64_t run_counter_ = 0;
 };
 
 struct SessionOptions {
@@ -53,11 +67,17 @@ struct SessionOptions {
   // When set (or when HORN_DUMP_DOT is), each new plan writes <dir>/plan_<n>_before.dot
   // and _after.dot (draw them with `dot -Tsvg`).
   std::string dump_dot_dir;
+  // Plans kept for reuse, least recently used dropped first: a plan holds a compiled graph
+  // and its arenas, and each new batch size makes a plan.
+  size_t max_cached_plans = 64;
 };
 
-namespace compiler {
-struct PlanSummary;
-}
+namespace runtime {
+struct Plan;
+class PlanCache;
+class Profile;
+class VariablesLock;
+}  // namespace runtime
 
 class Session {
  public:
@@ -67,6 +87,8 @@ class Session {
   ~Session();
 
   // Computes `fetches` and runs `targets` (ops run for their effect, such as updates).
+  // Refused before any work: a key fed twice, outputs or targets not of this graph (or
+  // with an output index their node does not have), unfed placeholders the run needs.
   std::vector<Tensor> run(const Feeds& feeds, const std::vector<Output>& fetches,
                           const std::vector<Node*>& targets = {});
   Tensor run(const Feeds& feeds, Output fetch) { return run(feeds, std::vector<Output>{fetch})[0]; }
@@ -78,33 +100,26 @@ class Session {
 
   int num_threads() const { return num_threads_; }
   // What the compiler made of a run with these feeds, fetches and targets (compiles the
-  // plan if it is not cached yet, runs nothing): node counts per pass, fusions, memory.
-  const compiler::PlanSummary& plan_summary(const Feeds& feeds, const std::vector<Output>& fetches,
-                                            const std::vector<Node*>& targets = {});
+  // plan if it is not cached yet, runs nothing): node counts per pass, fusions, memory. A
+  // copy: the cache may drop the plan at any time.
+  compiler::PlanSummary plan_summary(const Feeds& feeds, const std::vector<Output>& fetches,
+                                     const std::vector<Node*>& targets = {});
   // With SessionOptions::profile: total time per node over all runs, slowest first, and
   // how many nodes ran at the same time at most (counted with or without profile).
   std::string profile_report() const;
-  int most_concurrent_nodes() const { return most_concurrent_nodes_; }
+  int most_concurrent_nodes() const;
+  size_t num_cached_plans() const;
 
   // The number of runs so far; random ops draw from it. Saved with a model so that a
-  // restored session continues the same random streams.
-  uint64_t run_counter() const { return state_.run_counter(); }
-  void set_run_counter(uint64_t n) { state_.set_run_counter(n); }
+  // restored session continues the same random streams. A run takes its number when it
+  // starts (after its arguments are checked); one that fails in a kernel still used it.
+  uint64_t run_counter() const { return run_counter_.load(); }
+  void set_run_counter(uint64_t n) { run_counter_.store(n); }
   Graph& graph() { return graph_; }
 
  private:
-  struct Plan;
-  const Plan& plan_for(const Feeds& feeds, const std::vector<Output>& fetches,
-                       const std::vector<Node*>& targets);
-  void plan_dependencies(Plan& plan, const std::vector<std::vector<Node*>>& edges) const;
-  std::vector<Tensor> execute(const Plan& plan, const Feeds& feeds);
-  void run_concurrently(const Plan& plan, std::vector<std::vector<Tensor>>& values,
-                        std::vector<std::atomic<int>>& uses, std::vector<double>* timing);
-  // Runs one node: its kernel on its inputs' values, into its planned buffers; frees the
-  // inputs it was the last reader of. `seconds` (per node id) gets its time if not null.
-  void run_node(const Plan& plan, Node* node, std::vector<std::vector<Tensor>>& values,
-                std::vector<std::atomic<int>>& uses, std::vector<double>* seconds);
-
+  std::shared_ptr<const runtime::Plan> plan_for(const Feeds& feeds, const std::vector<Output>& fetches,
+                                                const std::vector<Node*>& targets);
   void check_run_arguments(const Feeds& feeds, const std::vector<Output>& fetches,
                            const std::vector<Node*>& targets) const;
 
@@ -113,14 +128,11 @@ class Session {
   int num_threads_;
   std::unique_ptr<tbb::task_arena> arena_;
   SessionState state_;
-  std::map<std::vector<int64_t>, std::unique_ptr<Plan>> plans_;
-  struct NodeTime {
-    std::string op;
-    double seconds = 0;
-    int64_t calls = 0;
-  };
-  std::map<std::string, NodeTime> profile_;
-  int most_concurrent_nodes_ = 1;
+  std::unique_ptr<runtime::VariablesLock> variables_lock_;  // guards state_
+  std::atomic<uint64_t> run_counter_{0};
+  std::atomic<int> plans_made_{0};  // numbers the DOT files
+  std::unique_ptr<runtime::PlanCache> plans_;
+  std::unique_ptr<runtime::Profile> profile_;
 };
 
 }  // namespace horn

@@ -5,10 +5,12 @@
 #include <cstring>
 #include <functional>
 #include <iomanip>
+#include <iterator>
 #include <mutex>
 #include <sstream>
 #include <unordered_map>
 
+#include "core/memory_tuning.h"
 #include "core/random.h"
 
 namespace horn {
@@ -41,7 +43,7 @@ class BufferPool {
   void give(uint8_t* p, size_t bytes) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (cached_ + bytes <= kMaxCachedBytes) {
+      if (cached_ + bytes <= limit_) {
         free_[bytes].push_back(p);
         cached_ += bytes;
         return;
@@ -49,12 +51,43 @@ class BufferPool {
     }
     std::free(p);
   }
+  // Frees cached buffers until at most `keep` bytes are left.
+  void trim(size_t keep) {
+    std::vector<uint8_t*> freed;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto it = free_.begin(); it != free_.end() && cached_ > keep;) {
+        while (!it->second.empty() && cached_ > keep) {
+          freed.push_back(it->second.back());
+          it->second.pop_back();
+          cached_ -= it->first;
+        }
+        it = it->second.empty() ? free_.erase(it) : std::next(it);
+      }
+    }
+    for (uint8_t* p : freed) std::free(p);  // outside the lock
+  }
+  void set_limit(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      limit_ = bytes;
+    }
+    trim(bytes);
+  }
+  size_t limit() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return limit_;
+  }
+  size_t cached() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cached_;
+  }
 
  private:
-  static constexpr size_t kMaxCachedBytes = size_t{512} << 20;
   std::mutex mutex_;
   std::unordered_map<size_t, std::vector<uint8_t*>> free_;
   size_t cached_ = 0;
+  size_t limit_ = size_t{512} << 20;
 };
 
 // Below this, malloc's own free lists are as fast as a pool.
@@ -79,6 +112,11 @@ void fill_with(Tensor& t, const std::function<double(int64_t)>& value_at) {
 }
 
 }  // namespace
+
+void set_buffer_pool_limit(size_t bytes) { BufferPool::instance().set_limit(bytes); }
+size_t buffer_pool_limit() { return BufferPool::instance().limit(); }
+size_t buffer_pool_cached_bytes() { return BufferPool::instance().cached(); }
+void release_buffer_pool() { BufferPool::instance().trim(0); }
 
 Tensor::Tensor(DType dtype, const Shape& shape)
     : dtype_(dtype), shape_(shape), size_(shape.num_elements()), defined_(true) {

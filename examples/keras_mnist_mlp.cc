@@ -4,10 +4,12 @@
 //   bazel run //examples:keras_mnist_mlp -- --epochs=20 --threads=0
 #include <iostream>
 
+#include "core/memory_tuning.h"
 #include "examples/flags.h"
 #include "keras_api/keras.h"
 
 int main(int argc, char** argv) {
+  horn::set_keep_freed_memory(true);  // training speed: see core/memory_tuning.h
   using namespace horn::keras;
   try {
     horn::examples::Flags flags(argc, argv, {{"epochs", "20"}, {"batch_size", "128"}, {"seed", "1234"},

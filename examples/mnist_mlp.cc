@@ -11,10 +11,12 @@
 #include <map>
 #include <string>
 
+#include "core/memory_tuning.h"
 #include "keras_api/keras.h"
 #include "examples/flags.h"
 
 int main(int argc, char** argv) {
+  horn::set_keep_freed_memory(true);  // training speed: see core/memory_tuning.h
   using namespace horn::keras;
   try {
     horn::examples::Flags flags(argc, argv, {{"epochs", "20"}, {"batch_size", "100"}, {"optimizer", "adam"},

@@ -245,7 +245,7 @@ HORN_REGISTER_OP({
     .shape_fn = shape_fns::unary_float,
     .kernel = [](KernelContext& k) {
       const uint64_t seed = static_cast<uint64_t>(k.attrs().get<int64_t>("seed"));
-      const uint64_t counter = k.state.run_counter();
+      const uint64_t counter = k.run_index;
       kernels::dispatch_float(k.output().dtype(), [&](auto v) {
         using T = decltype(v);
         T* y = k.output().data<T>();

@@ -3,23 +3,16 @@
 #include <algorithm>
 #include <queue>
 
+#include "core/graph_walk.h"
 #include "core/op_registry.h"
 
 namespace horn::compiler {
 
 std::vector<Node*> CompiledGraph::live_nodes() const {
   const int n = graph->num_nodes();
-  std::vector<bool> live(n, false);
-  std::vector<Node*> stack(targets.begin(), targets.end());
-  for (const Output& f : fetches) stack.push_back(f.node);
-  while (!stack.empty()) {
-    Node* node = stack.back();
-    stack.pop_back();
-    if (live[node->id]) continue;
-    live[node->id] = true;
-    for (const Output& in : node->inputs) stack.push_back(in.node);
-    for (Node* c : node->control_inputs) stack.push_back(c);
-  }
+  std::vector<Node*> roots = targets;
+  for (const Output& f : fetches) roots.push_back(f.node);
+  const std::vector<bool> live = ancestors(*graph, roots, Edges::kDataAndControl);
   // Kahn's algorithm: passes may make an old node consume a newer one, so ids alone are
   // not a topological order any more.
   std::vector<int> indegree(n, 0);
@@ -84,19 +77,11 @@ CompiledGraph clone_for(const Graph& source, const std::vector<Output>& fetches,
   const int n = source.num_nodes();
   std::vector<int> fed_index(n, -1);
   for (size_t i = 0; i < feeds.size(); ++i) fed_index[feeds[i].source.node->id] = static_cast<int>(i);
-  std::vector<bool> needed(n, false);
-  std::vector<Node*> stack(targets.begin(), targets.end());
-  for (const Output& f : fetches) stack.push_back(f.node);
-  for (const FeedSpec& f : feeds) stack.push_back(f.source.node);  // fed but unused is allowed
-  while (!stack.empty()) {
-    Node* node = stack.back();
-    stack.pop_back();
-    if (needed[node->id]) continue;
-    needed[node->id] = true;
-    if (fed_index[node->id] >= 0) continue;
-    for (const Output& in : node->inputs) stack.push_back(in.node);
-    for (Node* c : node->control_inputs) stack.push_back(c);
-  }
+  std::vector<Node*> roots = targets;
+  for (const Output& f : fetches) roots.push_back(f.node);
+  for (const FeedSpec& f : feeds) roots.push_back(f.source.node);  // fed but unused is allowed
+  const std::vector<bool> needed =
+      ancestors(source, roots, Edges::kDataAndControl, [&](const Node& node) { return fed_index[node.id] >= 0; });
 
   CompiledGraph out;
   out.graph = std::make_unique<Graph>();

@@ -188,5 +188,20 @@ TEST(Gradients, MissingRuleNamesOpNodeAndPath) {
   EXPECT_NO_THROW(gradients({ops::Sum(odd * other)}, {other}));
 }
 
+TEST(Gradients, RefusesUnsetOrOutOfRangeOutputsByPosition) {
+  Graph g;
+  Output x = ops::Placeholder(g, f64, {3}, "x");
+  Output y = ops::Sum(x * x, {}, false, "y");
+  expect_error([&] { gradients({Output{}}, {x}); }, {"ys[0]", "not set"});
+  expect_error([&] { gradients({y, Output{}}, {x}); }, {"ys[1]", "not set"});
+  expect_error([&] { gradients({y}, {x, Output{}}); }, {"xs[1]", "not set"});
+  expect_error([&] { gradients({y}, {x}, {Output{}}); }, {"grad_ys[0]", "not set"});
+  expect_error([&] { gradients({Output{y.node, 1}}, {x}); }, {"ys[0]", "output 1", "'y'", "1 output"});
+  expect_error([&] { gradients({y}, {Output{x.node, -1}}); }, {"xs[0]", "output -1", "'x'"});
+  Graph other;
+  Output z = ops::Placeholder(other, f64, {3}, "z");
+  expect_error([&] { gradients({y}, {z}); }, {"xs[0]", "'z'", "not in the ys' graph"});
+}
+
 }  // namespace
 }  // namespace horn

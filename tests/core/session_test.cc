@@ -106,6 +106,50 @@ TEST(Session, ConcurrentNodesKeepVariableOrderAndReportErrors) {
   testing::expect_near(fresh.run({}, {uses_late}, {update.node})[0], {1}, {1 + std::tanh(0.0f) + 3});
 }
 
+// Misuse is refused before any work runs, and the message names the culprit.
+TEST(Session, RefusesAKeyFedTwice) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {-1}, "x");
+  Session s(g);
+  expect_error([&] { s.run({{x, F({1}, {1})}, {x, F({1}, {2})}}, x * 2.0); },
+               {"'x'", "fed twice", "feeds[1]"});
+}
+
+TEST(Session, RefusesOutputIndicesTheNodeDoesNotHave) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {-1}, "x");
+  Output y = ops::Relu(x, "relu");
+  Session s(g);
+  const Session::Feeds feeds{{x, F({1}, {1})}};
+  expect_error([&] { s.run(feeds, {y, Output{y.node, 1}}); },
+               {"fetches[1]", "output 1", "'relu'", "1 output"});
+  expect_error([&] { s.run(feeds, {Output{y.node, -1}}); }, {"fetches[0]", "output -1", "'relu'"});
+  expect_error([&] { s.run({{Output{x.node, 2}, F({1}, {1})}}, y); }, {"feeds[0]", "output 2", "'x'"});
+  expect_error([&] { s.run(feeds, {Output{}}); }, {"fetches[0]", "unset"});
+  expect_error([&] { s.run({{Output{}, F({1}, {1})}}, {y}); }, {"feeds[0]", "unset"});
+  expect_error([&] { s.run(feeds, {y}, {y.node, nullptr}); }, {"targets[1]", "null"});
+  Graph other;
+  Output z = ops::Placeholder(other, DType::kFloat32, {-1}, "z");
+  expect_error([&] { s.run(feeds, {y}, {z.node}); }, {"targets[0]", "'z'", "not in this graph"});
+  EXPECT_EQ(s.run_counter(), 0u) << "refused runs take no run number";
+  testing::expect_near(s.run(feeds, y), {1}, {1});
+}
+
+// The plan cache keeps the most recently used plans only; a dropped plan is made again.
+TEST(Session, PlanCacheIsBounded) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {-1}, "x");
+  Output y = x * 2.0;
+  Session s(g, {.max_cached_plans = 2});
+  for (int round = 0; round < 2; ++round)
+    for (int64_t n = 1; n <= 4; ++n) {  // four batch sizes: four plans
+      Tensor out = s.run({{x, Tensor::ones(DType::kFloat32, {n})}}, y);
+      testing::expect_near(out, {n}, std::vector<double>(n, 2.0));
+      EXPECT_LE(s.num_cached_plans(), 2u);
+    }
+  EXPECT_EQ(s.num_cached_plans(), 2u);
+}
+
 TEST(Session, ResultsAreBitwiseIdenticalForOneAndTwoThreads) {
   Graph g;
   const int64_t n = 1 << 20;  // big enough to be split into many blocks
