@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 
+#include "core/numeric_check.h"
 #include "core/op_registry.h"
 #include "core/tsan_handoff.h"
 
@@ -61,6 +62,7 @@ void run_node(const Plan& plan, const RunInputs& run, Node* node, Values& values
   } else {
     op.kernel(ctx);
   }
+  if (run.check_numerics) check_numerics(*node, ctx.outputs, run.run_index);
   values.of[node->id] = std::move(ctx.outputs);
   for (const Output& in : node->inputs)
     if (values.uses[in.node->id].fetch_sub(1, std::memory_order_acq_rel) == 1) values.of[in.node->id].clear();

@@ -22,6 +22,7 @@ struct RunInputs {
   std::shared_ptr<uint8_t> arena;  // the memory plan's buffers, this run's alone
   bool concurrent = false;         // independent nodes may run at the same time
   bool profile = false;            // time every node
+  bool check_numerics = false;     // stop at the first NaN or infinity (core/numeric_check.h)
 };
 
 struct RunOutputs {

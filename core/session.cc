@@ -162,7 +162,8 @@ std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Output>& 
   VariablesAccess access(*variables_lock_, plan->writes_variables);
   ArenaLease arena(*plan->arenas);
   const runtime::RunInputs in{state_, run_counter_.fetch_add(1), arena.arena(),
-                              num_threads_ > 1 && options_.concurrent_nodes, options_.profile};
+                              num_threads_ > 1 && options_.concurrent_nodes, options_.profile,
+                              options_.check_numerics};
   runtime::RunOutputs out;
   // Isolated: while this run waits for its own tasks, its threads take no other run's work
   // (which would hold this run's stack and thread-local kernel scratch until it finished).

@@ -70,6 +70,10 @@ struct SessionOptions {
   // Plans kept for reuse, least recently used dropped first: a plan holds a compiled graph
   // and its arenas, and each new batch size makes a plan.
   size_t max_cached_plans = 64;
+  // After every node, scan its float outputs and stop the run at the first NaN or infinity
+  // with an error naming the op, the node, its layer and the run (TensorFlow's
+  // enable_check_numerics). Off: no cost. On: one read of every output (bench/README.md).
+  bool check_numerics = false;
 };
 
 namespace runtime {

@@ -81,7 +81,8 @@ void Sequential::build() {
   pred_train_ = has_dropout ? forward(true) : pred_;
   x_ = x;
   graph_ = std::move(graph);
-  session_ = std::make_unique<Session>(*graph_, SessionOptions{options_.num_threads});
+  session_ = std::make_unique<Session>(
+      *graph_, SessionOptions{.num_threads = options_.num_threads, .check_numerics = options_.check_numerics});
   session_->initialize_variables();
 }
 

@@ -66,6 +66,9 @@ struct SequentialOptions {
   std::string name = "sequential";
   uint64_t seed = 1234;  // weight initialisation, dropout masks and shuffling
   int num_threads = 0;   // 0: all cores
+  // Stop at the first NaN or infinity any op produces, naming the op, its layer and the
+  // step (SessionOptions::check_numerics): for tracing a diverging loss to where it starts.
+  bool check_numerics = false;
 };
 
 class Sequential {
