@@ -34,20 +34,23 @@ void check_padding(const std::string& layer, const std::string& padding) {
 // is the usual mistake.
 void check_image_input(const Layer& layer, const Shape& input_shape) {
   if (input_shape.rank() != 3)
-    fail(layer.type(), " '", layer.name(), "': expects images of shape [batch, rows, cols, channels], got [batch]+",
-         input_shape, input_shape.rank() == 1 ? "; a Flatten or Dense layer cannot come before it" : "",
+    fail(layer.type(), " '", layer.name(),
+         "': expects images of shape [batch, rows, cols, channels], got [batch]+", input_shape,
+         input_shape.rank() == 1 ? "; a Flatten or Dense layer cannot come before it" : "",
          input_shape.rank() == 2 ? "; give images a channel axis, e.g. input_shape {28, 28, 1}" : "");
 }
 
 // Outputs along one axis of a window of `size` (dilated by `dilation`) moved by `stride`.
-int64_t window_outputs(int64_t input, int64_t size, int64_t stride, int64_t dilation, const std::string& padding) {
+int64_t window_outputs(int64_t input, int64_t size, int64_t stride, int64_t dilation,
+                       const std::string& padding) {
   if (padding == "same") return (input + stride - 1) / stride;
   const int64_t span = dilation * (size - 1) + 1;
   return input >= span ? (input - span) / stride + 1 : 0;
 }
 
-Shape window_output_shape(const Layer& layer, const Shape& in, const HeightWidth& window, const HeightWidth& strides,
-                          const HeightWidth& dilation, const std::string& padding, int64_t channels) {
+Shape window_output_shape(const Layer& layer, const Shape& in, const HeightWidth& window,
+                          const HeightWidth& strides, const HeightWidth& dilation, const std::string& padding,
+                          int64_t channels) {
   const int64_t rows = window_outputs(in.dim(0), window.height, strides.height, dilation.height, padding);
   const int64_t cols = window_outputs(in.dim(1), window.width, strides.width, dilation.width, padding);
   if (rows <= 0 || cols <= 0)
@@ -80,21 +83,22 @@ Conv2D::Conv2D(int64_t filters, HeightWidth kernel_size, Conv2DOptions options)
 
 Shape Conv2D::build(Graph& g, const Shape& input_shape, uint64_t seed) {
   check_image_input(*this, input_shape);
-  output_shape_ = window_output_shape(*this, input_shape, kernel_size_, options_.strides, options_.dilation_rate,
-                                      options_.padding, filters_);
+  output_shape_ = window_output_shape(*this, input_shape, kernel_size_, options_.strides,
+                                      options_.dilation_rate, options_.padding, filters_);
   Graph::NameScope scope(g, name_);
   const Shape kernel_shape{kernel_size_.height, kernel_size_.width, input_shape.dim(2), filters_};
-  kernel_ = ops::Variable(g, initializers::make(options_.kernel_initializer, kernel_shape, random::mix64(seed)),
-                          "kernel");
+  kernel_ = ops::Variable(
+      g, initializers::make(options_.kernel_initializer, kernel_shape, random::mix64(seed)), "kernel");
   if (options_.use_bias)
-    bias_ = ops::Variable(g, initializers::make(options_.bias_initializer, {filters_}, random::mix64(seed + 1)),
-                          "bias");
+    bias_ = ops::Variable(
+        g, initializers::make(options_.bias_initializer, {filters_}, random::mix64(seed + 1)), "bias");
   return output_shape_;
 }
 
 Output Conv2D::call(Output x, bool) {
   Graph::NameScope scope(x.graph(), name_);
-  Output y = ops::Conv2D(x, kernel_, options_.strides.dims(), options_.padding, options_.dilation_rate.dims());
+  Output y =
+      ops::Conv2D(x, kernel_, options_.strides.dims(), options_.padding, options_.dilation_rate.dims());
   if (bias_.valid()) y = ops::Add(y, bias_, "BiasAdd");
   return activations::apply(options_.activation, y);
 }
@@ -178,27 +182,29 @@ Output GlobalPooling2D::call(Output x, bool) {
 ZeroPadding2D::ZeroPadding2D(Padding2D padding, ShapeOptions options) : padding_(padding) {
   for (int64_t p : {padding.rows.before, padding.rows.after, padding.cols.before, padding.cols.after})
     if (p < 0)
-      fail("ZeroPadding2D: padding must be >= 0, got ((", padding.rows.before, ", ", padding.rows.after, "), (",
-           padding.cols.before, ", ", padding.cols.after, "))");
+      fail("ZeroPadding2D: padding must be >= 0, got ((", padding.rows.before, ", ", padding.rows.after,
+           "), (", padding.cols.before, ", ", padding.cols.after, "))");
   name_ = options.name;
   input_shape_ = optional_shape(options.input_shape);
 }
 
 Shape ZeroPadding2D::build(Graph&, const Shape& input_shape, uint64_t) {
   check_image_input(*this, input_shape);
-  return output_shape_ = Shape{input_shape.dim(0) + padding_.rows.before + padding_.rows.after,
-                               input_shape.dim(1) + padding_.cols.before + padding_.cols.after, input_shape.dim(2)};
+  return output_shape_ =
+             Shape{input_shape.dim(0) + padding_.rows.before + padding_.rows.after,
+                   input_shape.dim(1) + padding_.cols.before + padding_.cols.after, input_shape.dim(2)};
 }
 
 Output ZeroPadding2D::call(Output x, bool) {
   Graph::NameScope scope(x.graph(), name_);
-  return ops::Pad(x, {0, 0, padding_.rows.before, padding_.rows.after, padding_.cols.before, padding_.cols.after,
-                      0, 0});
+  return ops::Pad(
+      x, {0, 0, padding_.rows.before, padding_.rows.after, padding_.cols.before, padding_.cols.after, 0, 0});
 }
 
 LayerConfig ZeroPadding2D::config() const {
   LayerConfig c = Layer::config();
-  c["padding"] = dims_text({padding_.rows.before, padding_.rows.after, padding_.cols.before, padding_.cols.after});
+  c["padding"] =
+      dims_text({padding_.rows.before, padding_.rows.after, padding_.cols.before, padding_.cols.after});
   return c;
 }
 
@@ -210,16 +216,17 @@ std::shared_ptr<Layer> conv_layer_from_config(const LayerConfig& c) {
   const std::vector<int64_t> input_shape = layer_config::input_shape(c);
   const std::string& name = value(c, "name");
   if (type == "Conv2D")
-    return std::make_shared<Conv2D>(std::stoll(value(c, "filters")), parse_height_width(value(c, "kernel_size")),
-                                    Conv2DOptions{.strides = parse_height_width(value(c, "strides")),
-                                                  .padding = value(c, "padding"),
-                                                  .dilation_rate = parse_height_width(value(c, "dilation_rate")),
-                                                  .activation = value(c, "activation"),
-                                                  .use_bias = value(c, "use_bias") == "1",
-                                                  .kernel_initializer = value(c, "kernel_initializer"),
-                                                  .bias_initializer = value(c, "bias_initializer"),
-                                                  .input_shape = input_shape,
-                                                  .name = name});
+    return std::make_shared<Conv2D>(
+        std::stoll(value(c, "filters")), parse_height_width(value(c, "kernel_size")),
+        Conv2DOptions{.strides = parse_height_width(value(c, "strides")),
+                      .padding = value(c, "padding"),
+                      .dilation_rate = parse_height_width(value(c, "dilation_rate")),
+                      .activation = value(c, "activation"),
+                      .use_bias = value(c, "use_bias") == "1",
+                      .kernel_initializer = value(c, "kernel_initializer"),
+                      .bias_initializer = value(c, "bias_initializer"),
+                      .input_shape = input_shape,
+                      .name = name});
   if (type == "MaxPooling2D" || type == "AveragePooling2D") {
     Pooling2DOptions o{.pool_size = parse_height_width(value(c, "pool_size")),
                        .strides = parse_height_width(value(c, "strides")),
@@ -231,11 +238,14 @@ std::shared_ptr<Layer> conv_layer_from_config(const LayerConfig& c) {
   }
   if (type == "GlobalAveragePooling2D")
     return std::make_shared<GlobalAveragePooling2D>(ShapeOptions{input_shape, name});
-  if (type == "GlobalMaxPooling2D") return std::make_shared<GlobalMaxPooling2D>(ShapeOptions{input_shape, name});
+  if (type == "GlobalMaxPooling2D")
+    return std::make_shared<GlobalMaxPooling2D>(ShapeOptions{input_shape, name});
   if (type == "ZeroPadding2D") {
     const std::vector<int64_t> p = layer_config::parse_dims(value(c, "padding"));
-    if (p.size() != 4) fail("layer config: ZeroPadding2D's padding needs 4 numbers, got '", value(c, "padding"), "'");
-    return std::make_shared<ZeroPadding2D>(Padding2D({p[0], p[1]}, {p[2], p[3]}), ShapeOptions{input_shape, name});
+    if (p.size() != 4)
+      fail("layer config: ZeroPadding2D's padding needs 4 numbers, got '", value(c, "padding"), "'");
+    return std::make_shared<ZeroPadding2D>(Padding2D({p[0], p[1]}, {p[2], p[3]}),
+                                           ShapeOptions{input_shape, name});
   }
   return nullptr;
 }

@@ -26,8 +26,9 @@ Shape BatchNormalization::build(Graph& g, const Shape& input_shape, uint64_t see
   rank_ = input_shape.rank() + 1;
   feature_axis_ = options_.axis < 0 ? options_.axis + rank_ : options_.axis;
   if (feature_axis_ < 1 || feature_axis_ >= rank_)
-    fail("BatchNormalization '", name_, "': axis ", options_.axis, " is not a feature axis of inputs [batch]+",
-         input_shape, " (expected one of 1..", rank_ - 1, " or -1..", 1 - rank_, ")");
+    fail("BatchNormalization '", name_, "': axis ", options_.axis,
+         " is not a feature axis of inputs [batch]+", input_shape, " (expected one of 1..", rank_ - 1,
+         " or -1..", 1 - rank_, ")");
   features_ = input_shape.dim(static_cast<int>(feature_axis_ - 1));
   Graph::NameScope scope(g, name_);
   auto variable = [&](const std::string& initializer, const char* name, uint64_t k) {
@@ -106,18 +107,18 @@ LayerConfig BatchNormalization::config() const {
 std::shared_ptr<Layer> normalization_layer_from_config(const LayerConfig& c) {
   using layer_config::value;
   if (value(c, "type") != "BatchNormalization") return nullptr;
-  return std::make_shared<BatchNormalization>(BatchNormalizationOptions{
-      .axis = std::stoll(value(c, "axis")),
-      .momentum = std::stod(value(c, "momentum")),
-      .epsilon = std::stod(value(c, "epsilon")),
-      .center = value(c, "center") == "1",
-      .scale = value(c, "scale") == "1",
-      .beta_initializer = value(c, "beta_initializer"),
-      .gamma_initializer = value(c, "gamma_initializer"),
-      .moving_mean_initializer = value(c, "moving_mean_initializer"),
-      .moving_variance_initializer = value(c, "moving_variance_initializer"),
-      .input_shape = layer_config::input_shape(c),
-      .name = value(c, "name")});
+  return std::make_shared<BatchNormalization>(
+      BatchNormalizationOptions{.axis = std::stoll(value(c, "axis")),
+                                .momentum = std::stod(value(c, "momentum")),
+                                .epsilon = std::stod(value(c, "epsilon")),
+                                .center = value(c, "center") == "1",
+                                .scale = value(c, "scale") == "1",
+                                .beta_initializer = value(c, "beta_initializer"),
+                                .gamma_initializer = value(c, "gamma_initializer"),
+                                .moving_mean_initializer = value(c, "moving_mean_initializer"),
+                                .moving_variance_initializer = value(c, "moving_variance_initializer"),
+                                .input_shape = layer_config::input_shape(c),
+                                .name = value(c, "name")});
 }
 
 }  // namespace horn::keras

@@ -14,10 +14,13 @@ namespace {
 // Keras's to_snake_case: a capital starts a word after a lowercase letter, or before a
 // lowercase letter or digit ("MaxPooling2D" -> "max_pooling2d", "Conv2D" -> "conv2d").
 std::string snake_case(const std::string& type) {
-  auto is = [&](size_t i, int (*test)(int)) { return i < type.size() && test(static_cast<unsigned char>(type[i])); };
+  auto is = [&](size_t i, int (*test)(int)) {
+    return i < type.size() && test(static_cast<unsigned char>(type[i]));
+  };
   std::string s;
   for (size_t i = 0; i < type.size(); ++i) {
-    if (i > 0 && is(i, std::isupper) && (is(i - 1, std::islower) || is(i + 1, std::islower) || is(i + 1, std::isdigit)))
+    const bool starts_word = is(i - 1, std::islower) || is(i + 1, std::islower) || is(i + 1, std::isdigit);
+    if (i > 0 && is(i, std::isupper) && starts_word)
       s += '_';
     s += static_cast<char>(std::tolower(static_cast<unsigned char>(type[i])));
   }

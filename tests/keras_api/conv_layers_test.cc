@@ -51,8 +51,9 @@ TEST(Conv2DLayer, ValuesAndShapesMatchClosedForms) {
 
 TEST(Conv2DLayer, ActivationAndNoBias) {
   Sequential m;
-  m.add(Conv2D(1, 1, {.activation = "relu", .use_bias = false, .kernel_initializer = "ones",
-                      .input_shape = {2, 2, 1}}));
+  m.add(Conv2D(
+      1, 1,
+      {.activation = "relu", .use_bias = false, .kernel_initializer = "ones", .input_shape = {2, 2, 1}}));
   EXPECT_EQ(m.get_weights().size(), 1u);
   Tensor x(Shape{1, 2, 2, 1}, std::vector<float>{-1, 2, -3, 4});
   expect_near(m.predict(x), {1, 2, 2, 1}, {0, 2, 0, 4});
@@ -81,7 +82,8 @@ TEST(PoolingLayers, MaxAndAverageOverWindows) {
   };
   const Tensor x = counting_image(4, 4);
   expect_near(run(MaxPooling2D(), x, {4, 4, 1}), {1, 2, 2, 1}, {6, 8, 14, 16});
-  expect_near(run(AveragePooling2D({.pool_size = {2, 2}}), x, {4, 4, 1}), {1, 2, 2, 1}, {3.5, 5.5, 11.5, 13.5});
+  expect_near(run(AveragePooling2D({.pool_size = {2, 2}}), x, {4, 4, 1}), {1, 2, 2, 1},
+              {3.5, 5.5, 11.5, 13.5});
   expect_near(run(MaxPooling2D({.pool_size = 2, .strides = 1}), x, {4, 4, 1}), {1, 3, 3, 1},
               {6, 7, 8, 10, 11, 12, 14, 15, 16});
   expect_near(run(MaxPooling2D({.pool_size = {1, 4}}), x, {4, 4, 1}), {1, 4, 1, 1}, {4, 8, 12, 16});
@@ -104,8 +106,10 @@ TEST(PoolingLayers, GlobalPoolingPerChannel) {
   for (bool max : {false, true}) {
     Sequential m;
     m.add(Conv2D(3, 2, {.input_shape = {4, 4, 1}}));
-    if (max) m.add(GlobalMaxPooling2D());
-    else m.add(GlobalAveragePooling2D());
+    if (max)
+      m.add(GlobalMaxPooling2D());
+    else
+      m.add(GlobalAveragePooling2D());
     m.add(Dense(2, {.activation = "softmax"}));
     m.compile({.loss = "categorical_crossentropy", .optimizer = "sgd"});
     const Tensor before = m.get_weights()[0];
@@ -186,7 +190,8 @@ TEST(BatchNormalizationLayer, FitUpdatesMovingAveragesAndPredictUsesThem) {
   expect_near(m.predict(x), {2, 1, 2, 2}, testing::values(x.cast(DType::kFloat64)), 1e-3);
   // Training-mode loss against 0 is the mean of the normalised values squared.
   const double loss = m.train_on_batch(x, Tensor::zeros(DType::kFloat32, {2, 1, 2, 2}))[0];
-  EXPECT_NEAR(loss, (kVariance[0] / (kVariance[0] + kEpsilon) + kVariance[1] / (kVariance[1] + kEpsilon)) / 2, 1e-5);
+  EXPECT_NEAR(loss, (kVariance[0] / (kVariance[0] + kEpsilon) + kVariance[1] / (kVariance[1] + kEpsilon)) / 2,
+              1e-5);
   const std::vector<Tensor> w = m.get_weights();  // gamma, beta, moving_mean, moving_variance
   ASSERT_EQ(w.size(), 4u);
   expect_near(w[0], {2}, {1, 1});
@@ -274,7 +279,7 @@ Sequential small_cnn() {
   m.add(Conv2D(4, 3, {.padding = "same", .use_bias = false, .input_shape = {8, 8, 1}}));
   m.add(BatchNormalization({.momentum = 0.8}));
   m.add(Activation("relu"));
-  m.add(ZeroPadding2D({{1, 0}, {0, 1}}));            // 9x9
+  m.add(ZeroPadding2D({{1, 0}, {0, 1}}));               // 9x9
   m.add(MaxPooling2D({.pool_size = 2, .strides = 1}));  // 8x8
   m.add(AveragePooling2D({.padding = "same"}));         // 4x4
   m.add(Dropout(0.25));
@@ -309,7 +314,8 @@ TEST(ConvModel, SaveLoadAndResumeAreBitwiseExact) {
     Sequential again = small_cnn();
     again.fit(data.x, data.y, {.batch_size = 8, .epochs = 2, .verbose = 0});
     const auto a = first.get_weights(), b = again.get_weights();
-    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i].bitwise_equal(b[i])) << "deterministic: weight " << i;
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_TRUE(a[i].bitwise_equal(b[i])) << "deterministic: weight " << i;
     Sequential cont = small_cnn();
     cont.fit(data.x, data.y, {.batch_size = 8, .epochs = 2, .verbose = 0});
     cont.fit(data.x, data.y, {.batch_size = 8, .epochs = 4, .verbose = 0, .initial_epoch = 2});
@@ -350,19 +356,24 @@ TEST(ConvModel, BadArgumentsAreClearErrorsNamingTheLayer) {
     Sequential m(std::move(layers), {});
     expect_error([&] { m.build(); }, parts);
   };
-  build_error({std::make_shared<Flatten>(ShapeOptions{.input_shape = {4, 4, 1}}), std::make_shared<Conv2D>(2, 3)},
-              {"Conv2D 'conv2d_1'", "[batch, rows, cols, channels]", "[batch]+[16]", "Flatten"});
+  build_error(
+      {std::make_shared<Flatten>(ShapeOptions{.input_shape = {4, 4, 1}}), std::make_shared<Conv2D>(2, 3)},
+      {"Conv2D 'conv2d_1'", "[batch, rows, cols, channels]", "[batch]+[16]", "Flatten"});
   build_error({std::make_shared<Conv2D>(2, 3, Conv2DOptions{.input_shape = {28, 28}})},
               {"Conv2D 'conv2d_1'", "[batch]+[28,28]", "channel axis"});
   build_error({std::make_shared<MaxPooling2D>(Pooling2DOptions{.input_shape = {784}})},
               {"MaxPooling2D 'max_pooling2d_1'", "[batch]+[784]"});
   build_error({std::make_shared<Conv2D>(2, 5, Conv2DOptions{.input_shape = {3, 3, 1}})},
               {"Conv2D 'conv2d_1'", "5x5 window", "does not fit", "[3,3,1]"});
-  build_error({std::make_shared<BatchNormalization>(BatchNormalizationOptions{.axis = 0, .input_shape = {3}})},
-              {"BatchNormalization 'batch_normalization_1'", "axis 0"});
+  build_error(
+      {std::make_shared<BatchNormalization>(BatchNormalizationOptions{.axis = 0, .input_shape = {3}})},
+      {"BatchNormalization 'batch_normalization_1'", "axis 0"});
   Sequential m = keras_mnist_cnn();
-  expect_error([&] { m.predict(Tensor::zeros(DType::kFloat32, {2, 784})); },
-               {"[2,784]", "[?,28,28,1]", "conv2d_1"});
+  expect_error(
+      [&] {
+        m.predict(Tensor::zeros(DType::kFloat32, {2, 784}));
+      },
+      {"[2,784]", "[?,28,28,1]", "conv2d_1"});
 }
 
 TEST(Utils, ImagesToNhwcAndScale) {
@@ -372,7 +383,11 @@ TEST(Utils, ImagesToNhwcAndScale) {
   ASSERT_EQ(x.shape(), (Shape{2, 2, 3, 1}));
   for (int64_t i = 0; i < x.size(); ++i)
     EXPECT_FLOAT_EQ(x.data<float>()[i], static_cast<float>(images.data<uint8_t>()[i]) * (1.0f / 255));
-  expect_error([] { utils::to_nhwc_and_scale(Tensor::zeros(DType::kFloat32, {2, 4}), 1); }, {"[N, rows, cols]"});
+  expect_error(
+      [] {
+        utils::to_nhwc_and_scale(Tensor::zeros(DType::kFloat32, {2, 4}), 1);
+      },
+      {"[N, rows, cols]"});
 }
 
 }  // namespace
