@@ -44,19 +44,23 @@
 // sequential.cc (add, build, compile, weights), sequential_validation.cc (checks on x and y),
 // sequential_training.cc (fit, evaluate, predict), sequential_summary.cc and
 // sequential_save_load.cc (what a .horn file holds; model_file.h is the format itself).
-// Layers, activations, initializers, losses, metrics, optimizers and callbacks each have a
-// file of their own.
+// Layers (layers.h: Dense, Dropout, ...; conv_layers.h: Conv2D and pooling over NHWC images;
+// normalization.h: BatchNormalization), activations, initializers, losses, metrics,
+// optimizers and callbacks each have a file of their own. examples/keras_mnist_cnn.cc is
+// Keras's mnist_cnn.py.
 #pragma once
 
 #include "core/session.h"
 #include "core/tensor.h"
 #include "keras_api/activations.h"
 #include "keras_api/callbacks.h"
+#include "keras_api/conv_layers.h"
 #include "keras_api/datasets/mnist.h"
 #include "keras_api/initializers.h"
 #include "keras_api/layers.h"
 #include "keras_api/losses.h"
 #include "keras_api/metrics.h"
+#include "keras_api/normalization.h"
 #include "keras_api/optimizers.h"
 #include "keras_api/sequential.h"
 #include "keras_api/utils.h"

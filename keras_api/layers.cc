@@ -1,55 +1,33 @@
 #include "keras_api/layers.h"
 
-#include <sstream>
-
 #include "core/attr.h"
 #include "core/random.h"
 #include "keras_api/activations.h"
+#include "keras_api/conv_layers.h"
 #include "keras_api/initializers.h"
+#include "keras_api/layer_config.h"
+#include "keras_api/normalization.h"
 #include "ops/ops.h"
 
 namespace horn::keras {
+using layer_config::dims_text;
+using layer_config::optional_shape;
+using layer_config::parse_dims;
+
 namespace {
-
-std::string shape_text(const std::vector<int64_t>& dims) {
-  std::string s;
-  for (int64_t d : dims) s += (s.empty() ? "" : ",") + std::to_string(d);
-  return s;
-}
-
-std::vector<int64_t> parse_dims(const std::string& text) {
-  std::vector<int64_t> dims;
-  std::stringstream in(text);
-  std::string part;
-  while (std::getline(in, part, ','))
-    if (!part.empty()) dims.push_back(std::stoll(part));
-  return dims;
-}
-
-const std::string& get(const LayerConfig& c, const std::string& key) {
-  auto it = c.find(key);
-  if (it == c.end()) fail("layer config of type '", c.count("type") ? c.at("type") : "?", "' lacks '", key, "'");
-  return it->second;
-}
-
-std::optional<Shape> optional_shape(const std::vector<int64_t>& dims) {
-  if (dims.empty()) return std::nullopt;
-  for (int64_t d : dims)
-    if (d <= 0) fail("input_shape must have positive dimensions, got [", shape_text(dims), "]");
-  return Shape(dims);
-}
-
-}  // namespace
-
-int64_t Layer::count_params() const {
+int64_t count_elements(const std::vector<Output>& weights) {
   int64_t n = 0;
-  for (const Output& w : weights()) n += w.shape().num_elements();
+  for (const Output& w : weights) n += w.shape().num_elements();
   return n;
 }
+}  // namespace
+
+int64_t Layer::count_params() const { return count_elements(weights()); }
+int64_t Layer::count_trainable_params() const { return count_elements(trainable_weights()); }
 
 LayerConfig Layer::config() const {
   LayerConfig c{{"type", type()}, {"name", name_}};
-  if (input_shape_) c["input_shape"] = shape_text(input_shape_->dims());
+  if (input_shape_) c["input_shape"] = dims_text(input_shape_->dims());
   return c;
 }
 
@@ -205,7 +183,7 @@ Output Reshape::call(Output x, bool) {
 
 LayerConfig Reshape::config() const {
   LayerConfig c = Layer::config();
-  c["target_shape"] = shape_text(target_);
+  c["target_shape"] = dims_text(target_);
   return c;
 }
 
@@ -220,32 +198,37 @@ Shape Input::build(Graph&, const Shape& input_shape, uint64_t) { return output_s
 // ---- from config ----
 
 std::shared_ptr<Layer> layer_from_config(const LayerConfig& c) {
-  const std::string& type = get(c, "type");
-  std::vector<int64_t> input_shape = c.count("input_shape") ? parse_dims(c.at("input_shape")) : std::vector<int64_t>{};
-  const std::string& name = get(c, "name");
-  std::shared_ptr<Layer> layer;
+  using layer_config::value;
+  const std::string& type = value(c, "type");
+  std::vector<int64_t> input_shape = layer_config::input_shape(c);
+  const std::string& name = value(c, "name");
+  std::shared_ptr<Layer> layer = conv_layer_from_config(c);
+  if (!layer) layer = normalization_layer_from_config(c);
+  if (layer) return layer;
   if (type == "Dense") {
-    layer = std::make_shared<Dense>(DenseOptions{.units = std::stoll(get(c, "units")),
-                                                 .activation = get(c, "activation"),
-                                                 .use_bias = get(c, "use_bias") == "1",
-                                                 .kernel_initializer = get(c, "kernel_initializer"),
-                                                 .bias_initializer = get(c, "bias_initializer"),
+    layer = std::make_shared<Dense>(DenseOptions{.units = std::stoll(value(c, "units")),
+                                                 .activation = value(c, "activation"),
+                                                 .use_bias = value(c, "use_bias") == "1",
+                                                 .kernel_initializer = value(c, "kernel_initializer"),
+                                                 .bias_initializer = value(c, "bias_initializer"),
                                                  .input_shape = input_shape,
                                                  .name = name});
   } else if (type == "Activation") {
-    layer = std::make_shared<Activation>(get(c, "activation"), ActivationOptions{input_shape, name});
+    layer = std::make_shared<Activation>(value(c, "activation"), ActivationOptions{input_shape, name});
   } else if (type == "Dropout") {
     DropoutOptions o{.input_shape = input_shape, .name = name};
     if (c.count("seed")) o.seed = std::stoull(c.at("seed"));
-    layer = std::make_shared<Dropout>(std::stod(get(c, "rate")), o);
+    layer = std::make_shared<Dropout>(std::stod(value(c, "rate")), o);
   } else if (type == "Flatten") {
     layer = std::make_shared<Flatten>(ShapeOptions{input_shape, name});
   } else if (type == "Reshape") {
-    layer = std::make_shared<Reshape>(parse_dims(get(c, "target_shape")), ShapeOptions{input_shape, name});
+    layer = std::make_shared<Reshape>(parse_dims(value(c, "target_shape")), ShapeOptions{input_shape, name});
   } else if (type == "InputLayer") {
     layer = std::make_shared<Input>(input_shape, name);
   } else {
-    fail("unknown layer type '", type, "'; known: Activation, Dense, Dropout, Flatten, InputLayer, Reshape");
+    fail("unknown layer type '", type, "'; known: Activation, AveragePooling2D, BatchNormalization, Conv2D, ",
+         "Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, MaxPooling2D, ",
+         "Reshape, ZeroPadding2D");
   }
   return layer;
 }

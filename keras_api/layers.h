@@ -32,11 +32,22 @@ class Layer {
   // Creates the layer's variables in `g` (named "<layer>/kernel", ...) for inputs shaped
   // [batch] + input_shape; returns the output shape without the batch dimension.
   virtual Shape build(Graph& g, const Shape& input_shape, uint64_t seed) = 0;
-  // Adds the layer's computation on x; `training` switches Dropout on.
+  // Adds the layer's computation on x; `training` switches Dropout on and makes
+  // BatchNormalization use the batch's statistics.
   virtual Output call(Output x, bool training) = 0;
-  // The layer's variables, in Keras's order (kernel, then bias).
+  // Whether call(x, true) computes something else than call(x, false); when no layer does,
+  // training and inference share one forward graph.
+  virtual bool differs_in_training() const { return false; }
+  // State updates made by the latest call(x, true) that are not gradient steps
+  // (BatchNormalization's moving averages); every training step runs them as targets.
+  virtual std::vector<Node*> updates() const { return {}; }
+  // The layer's variables, in Keras's order (kernel, then bias; BatchNormalization: gamma,
+  // beta, moving_mean, moving_variance). get_weights, set_weights and files use this order.
   virtual std::vector<Output> weights() const { return {}; }
+  // The subset of weights() the optimizer changes.
+  virtual std::vector<Output> trainable_weights() const { return weights(); }
   int64_t count_params() const;
+  int64_t count_trainable_params() const;
   const Shape& output_shape() const { return output_shape_; }
 
   virtual LayerConfig config() const;
@@ -47,7 +58,8 @@ class Layer {
   Shape output_shape_;
 };
 
-// Recreates a layer from its saved config; throws for an unknown type or a bad value.
+// Recreates a layer from its saved config; throws for an unknown type or a bad value. Knows
+// the layers of this file, conv_layers.h and normalization.h.
 std::shared_ptr<Layer> layer_from_config(const LayerConfig& config);
 
 struct DenseOptions {
@@ -109,6 +121,7 @@ class Dropout : public Layer {
   std::string type() const override { return "Dropout"; }
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
+  bool differs_in_training() const override { return true; }
   LayerConfig config() const override;
 
  private:

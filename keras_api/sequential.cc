@@ -11,11 +11,18 @@
 namespace horn::keras {
 namespace {
 
+// Keras's to_snake_case: a capital starts a word after a lowercase letter, or before a
+// lowercase letter or digit ("MaxPooling2D" -> "max_pooling2d", "Conv2D" -> "conv2d").
 std::string snake_case(const std::string& type) {
+  auto is = [&](size_t i, int (*test)(int)) {
+    return i < type.size() && test(static_cast<unsigned char>(type[i]));
+  };
   std::string s;
-  for (char c : type) {
-    if (std::isupper(static_cast<unsigned char>(c)) && !s.empty()) s += '_';
-    s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (size_t i = 0; i < type.size(); ++i) {
+    const bool starts_word = is(i - 1, std::islower) || is(i + 1, std::islower) || is(i + 1, std::isdigit);
+    if (i > 0 && is(i, std::isupper) && starts_word)
+      s += '_';
+    s += static_cast<char>(std::tolower(static_cast<unsigned char>(type[i])));
   }
   return s == "input_layer" ? "input" : s;
 }
@@ -63,14 +70,14 @@ void Sequential::build() {
   dims.insert(dims.end(), declared->dims().begin(), declared->dims().end());
   Output x = ops::Placeholder(*graph, DType::kFloat32, Shape(dims), "input");
   Shape shape = *declared;
-  bool has_dropout = false;
+  bool differs_in_training = false;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& layer = layers_[i];
     if (i > 0 && layer->declared_input_shape() && *layer->declared_input_shape() != shape)
       fail("Sequential: layer '", layer->name(), "' declares input shape ", *layer->declared_input_shape(),
            " but the previous layer outputs ", shape);
     shape = layer->build(*graph, shape, random::mix64(options_.seed * 1000003 + i));
-    has_dropout |= layer->type() == "Dropout";
+    differs_in_training |= layer->differs_in_training();
   }
   auto forward = [&](bool training) {
     Output h = x;
@@ -78,7 +85,7 @@ void Sequential::build() {
     return h;
   };
   pred_ = forward(false);
-  pred_train_ = has_dropout ? forward(true) : pred_;
+  pred_train_ = differs_in_training ? forward(true) : pred_;
   x_ = x;
   graph_ = std::move(graph);
   session_ = std::make_unique<Session>(
@@ -129,7 +136,12 @@ void Sequential::compile(CompileOptions options) {
   } else {
     heads(pred_, &loss_eval_, &metric_eval_values_);
   }
-  train_targets_ = optimizer->get_updates(loss_, all_weights());
+  std::vector<Output> trainable;
+  for (const auto& l : layers_)
+    for (const Output& v : l->trainable_weights()) trainable.push_back(v);
+  train_targets_ = optimizer->get_updates(loss_, trainable);
+  for (const auto& l : layers_)
+    for (Node* update : l->updates()) train_targets_.push_back(update);
   for (const Output& v : optimizer->variables())
     session_->set_variable_value(v.node, v.node->attrs.get<Tensor>("initial_value"));
   y_ = y;

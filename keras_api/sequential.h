@@ -97,6 +97,7 @@ class Sequential {
   const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
   std::vector<std::string> metrics_names() const;
   int64_t count_params();
+  int64_t count_trainable_params();
 
   // Every layer's weights, in order (Keras's get_weights); copies.
   std::vector<Tensor> get_weights();
@@ -114,8 +115,9 @@ class Sequential {
   Graph& graph();
   Session& session();
   // After compile: the training step as graph nodes, for running it on a graph level (as
-  // Keras's model.total_loss and optimizer updates): placeholders for x and y, the mean loss
-  // over a batch, and the update ops one step runs as targets.
+  // Keras's model.total_loss and model.updates): placeholders for x and y, the mean loss
+  // over a batch, and the update ops one step runs as targets (the optimizer's, then the
+  // layers' own, such as BatchNormalization's moving averages).
   Output input() const { return x_; }
   Output target() const { return y_; }
   Output total_loss() const { return loss_; }

@@ -23,7 +23,21 @@ std::string with_commas(int64_t n) {  // 648010 -> "648,010"
   return s;
 }
 
+// Keras cuts a field one short of its column's width, so that a space always follows
+// ("max_pooling2d_1 (MaxPooling2 (None, 12, 12, 64)"), and pads it.
+std::string column(const std::string& field, size_t width) {
+  std::string s = field.substr(0, width - 1);
+  return s + std::string(width - s.size(), ' ');
+}
+
 }  // namespace
+
+int64_t Sequential::count_trainable_params() {
+  build();
+  int64_t n = 0;
+  for (const auto& l : layers_) n += l->count_trainable_params();
+  return n;
+}
 
 std::string Sequential::summary(std::ostream& out) {
   build();
@@ -34,13 +48,12 @@ std::string Sequential::summary(std::ostream& out) {
     << thick << "\n";
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& l = layers_[i];
-    s << std::setw(29) << (l->name() + " (" + l->type() + ")")
-      << std::setw(26) << keras_shape(l->output_shape()) << l->count_params() << "\n"
-      << (i + 1 < layers_.size() ? thin : thick) << "\n";
+    s << column(l->name() + " (" + l->type() + ")", 29) << column(keras_shape(l->output_shape()), 26)
+      << l->count_params() << "\n" << (i + 1 < layers_.size() ? thin : thick) << "\n";
   }
-  const int64_t total = count_params();
-  s << "Total params: " << with_commas(total) << "\nTrainable params: " << with_commas(total)
-    << "\nNon-trainable params: 0\n" << thin << "\n";
+  const int64_t total = count_params(), trainable = count_trainable_params();
+  s << "Total params: " << with_commas(total) << "\nTrainable params: " << with_commas(trainable)
+    << "\nNon-trainable params: " << with_commas(total - trainable) << "\n" << thin << "\n";
   out << s.str();
   return s.str();
 }

@@ -27,4 +27,10 @@ Tensor flatten_and_scale(const Tensor& x, double scale) {
   return out.reshaped({rows, rows ? x.size() / rows : 0});
 }
 
+Tensor to_nhwc_and_scale(const Tensor& images, double scale) {
+  if (images.rank() != 3)
+    fail("to_nhwc_and_scale: images must have shape [N, rows, cols], got ", images.shape());
+  return flatten_and_scale(images, scale).reshaped({images.dim(0), images.dim(1), images.dim(2), 1});
+}
+
 }  // namespace horn::keras::utils
