@@ -6,11 +6,13 @@
 //   bazel run //examples:keras_mnist_cnn -- --epochs=12 --threads=0
 #include <iostream>
 
+#include "core/memory_tuning.h"
 #include "examples/flags.h"
 #include "keras_api/keras.h"
 
 int main(int argc, char** argv) {
   using namespace horn::keras;
+  horn::set_keep_freed_memory(true);  // training speed: see core/memory_tuning.h
   try {
     horn::examples::Flags flags(argc, argv, {{"epochs", "12"}, {"batch_size", "128"}, {"seed", "1234"},
                                              {"threads", "0"}, {"data", ""}, {"verbose", "1"}});
