@@ -167,8 +167,8 @@ void BM_SoftmaxCrossEntropyWithLogits(benchmark::State& state) {
   Output x = ops::Placeholder(g, f32, {r, c}, "x"), y = ops::Placeholder(g, f32, {r, c}, "y");
   Tensor onehot = Tensor::zeros(f32, {r, c});
   for (int64_t i = 0; i < r; ++i) onehot.at<float>({i, i % c}) = 1;
-  run_graph(state, g, {{x, Tensor::uniform(f32, {r, c}, -5, 5, 1)}, {y, onehot}}, ops::SoftmaxCrossEntropyWithLogits(x, y),
-            static_cast<int>(state.range(2)));
+  run_graph(state, g, {{x, Tensor::uniform(f32, {r, c}, -5, 5, 1)}, {y, onehot}},
+            ops::SoftmaxCrossEntropyWithLogits({.labels = y, .logits = x}), static_cast<int>(state.range(2)));
   state.SetBytesProcessed(state.iterations() * r * c * 4 * 2);
 }
 BENCHMARK(BM_SoftmaxCrossEntropyWithLogits)->Apply(RowsColsArgs)->UseRealTime();

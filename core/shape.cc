@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/errors.h"
+
 namespace horn {
 
 bool Shape::is_fully_known() const {
@@ -10,10 +12,21 @@ bool Shape::is_fully_known() const {
 
 int64_t Shape::num_elements() const {
   int64_t n = 1;
-  for (int64_t d : dims_) {
+  for (int64_t d : dims_)
     if (d < 0) return kUnknown;
-    n *= d;
-  }
+  for (int64_t d : dims_)
+    if (__builtin_mul_overflow(n, d, &n))
+      fail("shape ", to_string(), " has more elements than an int64 can count");
+  return n;
+}
+
+int64_t checked_num_elements(const std::vector<int64_t>& dims, const std::string& what) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    if (d < 0) fail(what, ": dimension ", d, " of shape ", Shape(dims), " is negative");
+  for (int64_t d : dims)
+    if (__builtin_mul_overflow(n, d, &n))
+      fail(what, ": shape ", Shape(dims), " has more elements than an int64 can count");
   return n;
 }
 

@@ -23,7 +23,8 @@ class Shape {
   const std::vector<int64_t>& dims() const { return dims_; }
 
   bool is_fully_known() const;
-  // Product of the dimensions; -1 when any is unknown. A scalar has 1 element.
+  // Product of the dimensions; -1 when any is unknown. A scalar has 1 element. Throws an
+  // Error when the product does not fit in int64 (never wraps).
   int64_t num_elements() const;
   // True when every known dimension of `other` equals ours (unknowns match anything).
   bool is_compatible_with(const Shape& other) const;
@@ -37,6 +38,11 @@ class Shape {
 };
 
 inline std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.to_string(); }
+
+// The number of elements of `dims` read from outside data (a file header, say): throws an
+// Error naming `what` when a dimension is negative or the product overflows int64. Use it
+// wherever dimensions come from a file or a stream, before allocating anything.
+int64_t checked_num_elements(const std::vector<int64_t>& dims, const std::string& what);
 
 // NumPy broadcasting of two shapes. Returns false when they cannot broadcast.
 bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out);

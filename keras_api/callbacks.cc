@@ -1,10 +1,9 @@
 #include "keras_api/callbacks.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <regex>
 
 #include "keras_api/sequential.h"
 
@@ -68,40 +67,30 @@ void EarlyStopping::on_train_end(const Logs&) {
 // ---- ModelCheckpoint ----
 
 std::string format_checkpoint_path(const std::string& pattern, int epoch, const Logs& logs) {
-  static const std::regex field(R"(\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\})");
-  std::string out;
-  auto begin = std::sregex_iterator(pattern.begin(), pattern.end(), field);
-  size_t last = 0;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) {
-    const std::smatch& m = *it;
-    out += pattern.substr(last, m.position() - last);
-    last = m.position() + m.length();
-    const std::string key = m[1], spec = m[2];
-    char buf[64];
-    if (key == "epoch") {
-      // "02d" -> zero-padded width 2; "" -> plain
-      std::snprintf(buf, sizeof buf, ("%" + (spec.empty() ? std::string("d") : spec)).c_str(), epoch);
-    } else {
-      auto v = logs.find(key);
-      if (v == logs.end()) fail("ModelCheckpoint: '{", key, "}' in '", pattern, "' is not in the logs");
-      std::snprintf(buf, sizeof buf, ("%" + (spec.empty() ? std::string("g") : spec)).c_str(), v->second);
-    }
-    out += buf;
-  }
-  return out + pattern.substr(last);
+  return CheckpointPattern(pattern).format(epoch, logs);
 }
 
 ModelCheckpoint::ModelCheckpoint(std::string filepath, ModelCheckpointOptions options)
     : filepath_(std::move(filepath)), o_(std::move(options)), maximize_(resolve_maximize(o_.mode, o_.monitor)),
       best_(maximize_ ? -INFINITY : INFINITY) {
-  if (filepath_.empty()) fail("ModelCheckpoint: filepath is empty");
-  if (o_.period < 1) fail("ModelCheckpoint: period must be >= 1");
+  if (filepath_.text().empty()) fail("ModelCheckpoint: filepath is empty");
+  if (o_.period < 1) fail("ModelCheckpoint: period must be >= 1, got ", o_.period);
+}
+
+void ModelCheckpoint::check_before_training(const std::vector<std::string>& names) const {
+  for (const std::string& name : filepath_.log_names())
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      fail("ModelCheckpoint: filepath '", filepath_.text(), "' uses {", name,
+           "}, which this training does not log (it logs epoch, ", known, ")");
+    }
 }
 
 void ModelCheckpoint::on_epoch_end(int epoch, const Logs& logs) {
   if (++since_last_ < o_.period) return;
   since_last_ = 0;
-  const std::string path = format_checkpoint_path(filepath_, epoch + 1, logs);
+  const std::string path = filepath_.format(epoch + 1, logs);
   if (o_.save_best_only) {
     auto it = logs.find(o_.monitor);
     if (it == logs.end()) {
@@ -118,6 +107,15 @@ void ModelCheckpoint::on_epoch_end(int epoch, const Logs& logs) {
   }
   if (o_.save_weights_only) model_->save_weights(path);
   else model_->save(path);
+}
+
+// ---- TerminateOnNaN ----
+
+void TerminateOnNaN::on_batch_end(int64_t batch, const Logs& logs) {
+  auto it = logs.find("loss");
+  if (it == logs.end() || std::isfinite(it->second)) return;
+  std::cout << "Batch " << batch << ": Invalid loss, terminating training" << std::endl;
+  model_->stop_training = true;
 }
 
 // ---- CSVLogger ----

@@ -1,5 +1,5 @@
 // Callbacks with Keras's names and defaults: History, EarlyStopping, ModelCheckpoint,
-// CSVLogger and LambdaCallback. Epochs are passed 0-based, as Keras does; file names and
+// CSVLogger, TerminateOnNaN and LambdaCallback. Epochs are passed 0-based, as Keras does; file names and
 // messages show them 1-based.
 #pragma once
 #include <functional>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "keras_api/checkpoint_pattern.h"
 
 namespace horn::keras {
 
@@ -19,6 +20,11 @@ class Callback {
  public:
   virtual ~Callback() = default;
   void set_model(Sequential* model) { model_ = model; }
+  // Called by fit before anything changes, with the names the epoch logs will have
+  // ("loss", "accuracy", "val_loss", ...): throws an Error when the callback cannot work.
+  virtual void check_before_training(const std::vector<std::string>& epoch_log_names) const {
+    (void)epoch_log_names;
+  }
   virtual void on_train_begin(const Logs&) {}
   virtual void on_train_end(const Logs&) {}
   virtual void on_epoch_begin(int, const Logs&) {}
@@ -75,14 +81,17 @@ struct ModelCheckpointOptions {
 };
 
 // Saves the model after epochs. `filepath` may hold "{epoch}", "{epoch:02d}" and
-// "{<log name>}" or "{<log name>:.4f}", e.g. "weights.{epoch:02d}-{val_loss:.2f}.horn".
+// "{<log name>}" or "{<log name>:.4f}", e.g. "weights.{epoch:02d}-{val_loss:.2f}.horn"
+// (keras_api/checkpoint_pattern.h has the rules); a bad pattern throws here, and a log name
+// that training will not produce throws when fit starts.
 class ModelCheckpoint : public Callback {
  public:
   explicit ModelCheckpoint(std::string filepath, ModelCheckpointOptions options = {});
+  void check_before_training(const std::vector<std::string>& epoch_log_names) const override;
   void on_epoch_end(int epoch, const Logs& logs) override;
 
  private:
-  std::string filepath_;
+  CheckpointPattern filepath_;
   ModelCheckpointOptions o_;
   bool maximize_;
   double best_;
@@ -100,6 +109,14 @@ class CSVLogger : public Callback {
   std::string filename_, separator_;
   bool append_;
   std::vector<std::string> keys_;
+};
+
+// Stops training as soon as a batch's loss is NaN or infinite, printing
+// "Batch N: Invalid loss, terminating training" (Keras's TerminateOnNaN). The epoch in
+// progress ends there; later epochs do not run.
+class TerminateOnNaN : public Callback {
+ public:
+  void on_batch_end(int64_t batch, const Logs& logs) override;
 };
 
 struct LambdaCallbackOptions {

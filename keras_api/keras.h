@@ -37,7 +37,8 @@
 // Names and defaults follow Keras: activations ("relu", "softmax", ...), losses
 // ("categorical_crossentropy", "mse", ...), optimizers ("sgd", "rmsprop", "adam", ... or
 // objects such as optimizers::SGD({.learning_rate = 0.1, .momentum = 0.9})), metrics
-// ("accuracy"), callbacks (EarlyStopping, ModelCheckpoint, CSVLogger, LambdaCallback).
+// ("accuracy"), callbacks (EarlyStopping, ModelCheckpoint, CSVLogger, TerminateOnNaN,
+// LambdaCallback).
 // Unknown names are errors that list the known ones.
 //
 // Where things are: sequential.h declares the model; its code is split by job into

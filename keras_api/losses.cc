@@ -28,7 +28,8 @@ Output l2_normalize(Output x) {
 }
 
 Output categorical_crossentropy(Output t, Output p) {
-  if (p.node->op_name() == "Softmax") return ops::SoftmaxCrossEntropyWithLogits(p.node->inputs[0], t);
+  if (p.node->op_name() == "Softmax")
+    return ops::SoftmaxCrossEntropyWithLogits({.labels = t, .logits = p.node->inputs[0]});
   Output normalized = p / ops::Sum(p, {-1}, true);
   return -sum_last(t * ops::Log(clip(normalized, kEpsilon, 1 - kEpsilon)));
 }

@@ -2,10 +2,7 @@
 
 #include <zlib.h>
 
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 namespace horn::keras {
 namespace {
@@ -58,11 +55,14 @@ class Reader {
     return at;
   }
   bool at_end() const { return p_ == end_; }
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  void need(size_t n, const char* what) {
+    if (remaining() < n)
+      fail("model file '", path_, "': truncated while reading ", what, ": ", n, " bytes needed, ",
+           remaining(), " left");
+  }
 
  private:
-  void need(size_t n, const char* what) {
-    if (static_cast<size_t>(end_ - p_) < n) fail("model file '", path_, "': truncated while reading ", what);
-  }
   std::string path_;
   const char* p_;
   const char* end_;
@@ -70,7 +70,7 @@ class Reader {
 
 }  // namespace
 
-void write_model_file(const std::string& path, const ModelFile& file) {
+std::vector<char> serialize_model_file(const ModelFile& file) {
   Writer payload;
   payload.put<uint32_t>(static_cast<uint32_t>(file.settings.size()));
   for (const auto& [k, v] : file.settings) {
@@ -101,28 +101,20 @@ void write_model_file(const std::string& path, const ModelFile& file) {
   header.put<uint64_t>(body.size());
   header.put<uint32_t>(static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(body.data()), body.size())));
 
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write model file '", path, "': cannot open '", tmp, "'");
-    out.write(header.bytes().data(), static_cast<std::streamsize>(header.bytes().size()));
-    out.write(body.data(), static_cast<std::streamsize>(body.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      fail("cannot write model file '", path, "': write to '", tmp, "' failed (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail("cannot write model file '", path, "': rename from '", tmp, "' failed");
-  }
+  std::vector<char> bytes = std::move(header.bytes());
+  bytes.insert(bytes.end(), body.begin(), body.end());
+  return bytes;
+}
+
+void write_model_file(const std::string& path, const ModelFile& file, const FileSystemCalls& calls) {
+  write_file_atomically(path, serialize_model_file(file), "model file", calls);
 }
 
 ModelFile read_model_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open model file '", path, "': no such file or not readable");
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_model_file(read_whole_file(path, "model file"), path);
+}
+
+ModelFile parse_model_file(std::span<const char> bytes, const std::string& path) {
   Reader header(path, bytes.data(), bytes.size());
   const char* magic = header.take(sizeof kMagic, "the header");
   if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) fail("model file '", path, "': not a Horn model file (bad magic)");
@@ -159,12 +151,19 @@ ModelFile read_model_file(const std::string& path) {
     const uint8_t dtype = r.get<uint8_t>("a tensor");
     if (dtype > static_cast<uint8_t>(DType::kBool)) fail("model file '", path, "': tensor '", name, "' has a bad dtype");
     const uint32_t rank = r.get<uint32_t>("a tensor");
+    r.need(size_t{rank} * sizeof(int64_t), "a tensor shape");  // before sizing `dims` by it
     std::vector<int64_t> dims;
     for (uint32_t d = 0; d < rank; ++d) dims.push_back(r.get<int64_t>("a tensor shape"));
-    Tensor t(static_cast<DType>(dtype), Shape(dims));
+    const std::string what = str_cat("model file '", path, "': tensor '", name, "'");
+    const int64_t count = checked_num_elements(dims, what);
+    uint64_t needed = 0;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(count), dtype_size(static_cast<DType>(dtype)), &needed))
+      fail(what, ": shape ", Shape(dims), " needs more bytes than a file can hold");
     const uint64_t nbytes = r.get<uint64_t>("a tensor");
-    if (nbytes != t.nbytes()) fail("model file '", path, "': tensor '", name, "' has ", nbytes, " bytes, its shape needs ", t.nbytes());
-    std::memcpy(t.raw_data(), r.take(nbytes, "tensor data"), nbytes);
+    if (nbytes != needed) fail(what, " has ", nbytes, " bytes, its shape ", Shape(dims), " needs ", needed);
+    const char* data = r.take(nbytes, "tensor data");  // checked against the file before allocating
+    Tensor t(static_cast<DType>(dtype), Shape(dims));
+    if (nbytes) std::memcpy(t.raw_data(), data, nbytes);
     file.tensors.emplace_back(std::move(name), std::move(t));
   }
   if (!r.at_end()) fail("model file '", path, "': unexpected bytes after the tensors");

@@ -10,14 +10,18 @@
 //               tensors   u32 n, then per tensor: name string, u8 dtype, u32 rank,
 //                         rank x i64 dims, u64 byte count, raw bytes
 //   A string is a u32 length and its bytes.
-// Files are written to "<path>.tmp" and renamed: a crash never leaves a half-written file.
+// Files are written through keras_api/file_io.h: atomically and durably (see there).
+// Readers treat every count, rank, dimension and size as hostile: each is checked against
+// the bytes that remain before anything is allocated.
 #pragma once
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/tensor.h"
+#include "keras_api/file_io.h"
 #include "keras_api/layers.h"
 
 namespace horn::keras {
@@ -30,9 +34,15 @@ struct ModelFile {
   std::vector<std::pair<std::string, Tensor>> tensors;
 };
 
-void write_model_file(const std::string& path, const ModelFile& file);
-// Throws an Error naming the file and what is wrong: missing, not a Horn model, a newer
-// version, truncated, or corrupt (checksum mismatch).
+// `calls` lets tests inject I/O faults.
+void write_model_file(const std::string& path, const ModelFile& file,
+                      const FileSystemCalls& calls = posix_calls());
+// Throws an Error naming the file and what is wrong: missing, a directory, unreadable, not a
+// Horn model, a newer version, truncated, corrupt (checksum mismatch) or inconsistent.
 ModelFile read_model_file(const std::string& path);
+// The same over the file's bytes; `name` (the path) goes into every error.
+ModelFile parse_model_file(std::span<const char> bytes, const std::string& name);
+// The file's bytes, as write_model_file writes them.
+std::vector<char> serialize_model_file(const ModelFile& file);
 
 }  // namespace horn::keras

@@ -110,11 +110,17 @@ std::vector<Output> Sequential::all_weights() const {
   return w;
 }
 
+// Everything that can be checked is checked before the model changes; what is built after
+// that goes into locals first, so a failure part-way (a custom loss that throws, a metric
+// that does not fit the output) leaves the model compiled as it was, or not compiled.
 void Sequential::compile(CompileOptions options) {
   if (options.loss.empty()) fail("compile: a loss is needed, e.g. {.loss = \"categorical_crossentropy\"}");
   for (const auto& m : options.metrics) metrics::validate(m);
   std::shared_ptr<optimizers::Optimizer> optimizer =
       options.optimizer.object ? options.optimizer.object : optimizers::get(options.optimizer.name);
+  if (optimizer->iterations().node)
+    fail("compile: this ", optimizer->name(), " optimizer object already belongs to a compiled model; ",
+         "create one optimizer per compile");
   build();
   Graph& g = *graph_;
   const bool sparse = losses::is_sparse(options.loss.name);
@@ -129,21 +135,29 @@ void Sequential::compile(CompileOptions options) {
     for (const auto& m : options.metrics)
       values->push_back(ops::Mean(metrics::compute(m, options.loss.name, y, pred)));
   };
-  heads(pred_train_, &loss_, &metric_values_);
+  Output loss, loss_eval;
+  std::vector<Output> metric_values, metric_eval_values;
+  heads(pred_train_, &loss, &metric_values);
   if (pred_train_ == pred_) {
-    loss_eval_ = loss_;
-    metric_eval_values_ = metric_values_;
+    loss_eval = loss;
+    metric_eval_values = metric_values;
   } else {
-    heads(pred_, &loss_eval_, &metric_eval_values_);
+    heads(pred_, &loss_eval, &metric_eval_values);
   }
   std::vector<Output> trainable;
   for (const auto& l : layers_)
     for (const Output& v : l->trainable_weights()) trainable.push_back(v);
-  train_targets_ = optimizer->get_updates(loss_, trainable);
+  std::vector<Node*> train_targets = optimizer->get_updates(loss, trainable);
   for (const auto& l : layers_)
-    for (Node* update : l->updates()) train_targets_.push_back(update);
+    for (Node* update : l->updates()) train_targets.push_back(update);
   for (const Output& v : optimizer->variables())
     session_->set_variable_value(v.node, v.node->attrs.get<Tensor>("initial_value"));
+  // Nothing below throws.
+  loss_ = loss;
+  loss_eval_ = loss_eval;
+  metric_values_ = std::move(metric_values);
+  metric_eval_values_ = std::move(metric_eval_values);
+  train_targets_ = std::move(train_targets);
   y_ = y;
   optimizer_ = std::move(optimizer);
   compile_options_ = std::move(options);

@@ -21,6 +21,7 @@
 namespace horn::keras {
 
 class ProgressBar;
+struct ModelFile;
 
 // An optimizer by name ("adam") or as an object (optimizers::Adam({.learning_rate = 1e-4})).
 struct OptimizerSpec {
@@ -126,7 +127,7 @@ class Sequential {
   bool stop_training = false;  // set by callbacks (EarlyStopping)
 
  private:
-  friend Sequential load_model(const std::string& path);
+  friend Sequential model_from_file(const ModelFile& file, const std::string& path);
   struct Batch;
   Tensor prepare_x(const Tensor& x, const char* where) const;
   Tensor prepare_y(const Tensor& y, const char* where) const;
@@ -152,5 +153,7 @@ class Sequential {
 // Recreates a model saved with Sequential::save: architecture, weights, and (if it was
 // compiled) loss, metrics, optimizer and its state, ready to predict or resume training.
 Sequential load_model(const std::string& path);
+// The same from a file already read (keras_api/model_file.h); `path` names it in errors.
+Sequential model_from_file(const ModelFile& file, const std::string& path);
 
 }  // namespace horn::keras

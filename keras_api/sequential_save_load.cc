@@ -1,5 +1,6 @@
 // Sequential's side of the .horn file (keras_api/model_file.h has the format): what save and
 // save_weights store, and how load_weights and load_model restore it.
+#include <charconv>
 #include <map>
 #include <sstream>
 
@@ -8,6 +9,35 @@
 #include "keras_api/sequential.h"
 
 namespace horn::keras {
+namespace {
+
+// Settings are text from a hostile file: parsed whole, with errors naming the file.
+uint64_t parse_u64(const std::string& text, const std::string& path, const std::string& key) {
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    fail("model file '", path, "': the setting '", key, "' should be an unsigned integer, got '", text, "'");
+  return v;
+}
+
+double parse_double(const std::string& text, const std::string& path, const std::string& key) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    fail("model file '", path, "': the setting '", key, "' should be a number, got '", text, "'");
+  return v;
+}
+
+// Layer configs come from the file too: any failure to rebuild one names the file and layer.
+std::shared_ptr<Layer> layer_from_file(const LayerConfig& c, const std::string& path, size_t index) {
+  try {
+    return layer_from_config(c);
+  } catch (const std::exception& e) {
+    fail("model file '", path, "': layer ", index, " cannot be rebuilt from its config: ", e.what());
+  }
+}
+
+}  // namespace
 
 void Sequential::save(const std::string& path) {
   build();
@@ -61,7 +91,19 @@ void Sequential::load_weights(const std::string& path) {
 }
 
 Sequential load_model(const std::string& path) {
-  ModelFile file = read_model_file(path);
+  const ModelFile file = read_model_file(path);
+  // Everything below interprets the file's contents: an error anywhere names the file.
+  try {
+    return model_from_file(file, path);
+  } catch (const Error& e) {
+    if (std::string(e.what()).find(path) != std::string::npos) throw;
+    fail("model file '", path, "': ", e.what());
+  } catch (const std::exception& e) {
+    fail("model file '", path, "': ", e.what());
+  }
+}
+
+Sequential model_from_file(const ModelFile& file, const std::string& path) {
   auto setting = [&](const std::string& key) -> const std::string& {
     auto it = file.settings.find(key);
     if (it == file.settings.end()) fail("model file '", path, "': the setting '", key, "' is missing");
@@ -69,8 +111,9 @@ Sequential load_model(const std::string& path) {
   };
   if (setting("kind") != "model")
     fail("model file '", path, "' holds only weights; use load_weights on a model");
-  Sequential model(SequentialOptions{.name = setting("name"), .seed = std::stoull(setting("seed"))});
-  for (const LayerConfig& c : file.layers) model.add(layer_from_config(c));
+  Sequential model(
+      SequentialOptions{.name = setting("name"), .seed = parse_u64(setting("seed"), path, "seed")});
+  for (size_t i = 0; i < file.layers.size(); ++i) model.add(layer_from_file(file.layers[i], path, i));
   std::map<std::string, Tensor> tensors(file.tensors.begin(), file.tensors.end());
   auto restore = [&](const Output& v) {
     auto it = tensors.find(v.node->name);
@@ -85,7 +128,7 @@ Sequential load_model(const std::string& path) {
   if (file.settings.count("loss")) {
     std::map<std::string, double> config;
     for (const auto& [k, v] : file.settings)
-      if (k.rfind("optimizer.", 0) == 0) config[k.substr(10)] = std::stod(v);
+      if (k.rfind("optimizer.", 0) == 0) config[k.substr(10)] = parse_double(v, path, k);
     std::vector<std::string> metrics;
     std::stringstream ms(setting("metrics"));
     for (std::string m; std::getline(ms, m, ',');)
@@ -95,7 +138,7 @@ Sequential load_model(const std::string& path) {
                    .metrics = metrics});
     for (const Output& v : model.optimizer_->variables()) restore(v);
   }
-  model.session_->set_run_counter(std::stoull(setting("run_counter")));
+  model.session_->set_run_counter(parse_u64(setting("run_counter"), path, "run_counter"));
   return model;
 }
 

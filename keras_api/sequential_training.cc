@@ -1,6 +1,7 @@
 // Sequential: the training loop (fit), evaluate and predict, over mini-batches.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <span>
 
 #include "core/random.h"
@@ -21,6 +22,22 @@ std::vector<int64_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epo
   return order;
 }
 
+// Random ops (Dropout's masks) draw from the session's run counter, which every run
+// advances. Inference runs draw nothing (Dropout is off in the inference graph), so they put
+// the counter back: the training stream is the same whether or not validation, evaluate or
+// predict ran in between (Keras keeps them apart too).
+class KeepTrainingRandomStream {
+ public:
+  explicit KeepTrainingRandomStream(Session& session) : session_(session), counter_(session.run_counter()) {}
+  ~KeepTrainingRandomStream() { session_.set_run_counter(counter_); }
+  KeepTrainingRandomStream(const KeepTrainingRandomStream&) = delete;
+  KeepTrainingRandomStream& operator=(const KeepTrainingRandomStream&) = delete;
+
+ private:
+  Session& session_;
+  const uint64_t counter_;
+};
+
 }  // namespace
 
 std::vector<double> Sequential::run_batches(const Tensor& x, const Tensor& y, int64_t batch_size,
@@ -32,8 +49,12 @@ std::vector<double> Sequential::run_batches(const Tensor& x, const Tensor& y, in
   const std::vector<Node*>& targets = train ? train_targets_ : no_targets;
   const std::vector<std::string> names = metrics_names();
   std::vector<double> sums(fetches.size(), 0);
+  std::optional<KeepTrainingRandomStream> keep_stream;
+  if (!train) keep_stream.emplace(*session_);
   const int64_t n = x.dim(0);
+  int64_t seen = 0;
   for (int64_t start = 0, batch = 0; start < n; start += batch_size, ++batch) {
+    if (train && callbacks && stop_training) break;  // TerminateOnNaN stops mid-epoch, as in Keras
     const int64_t end = std::min(n, start + batch_size);
     Tensor xb, yb;
     if (order) {
@@ -54,6 +75,7 @@ std::vector<double> Sequential::run_batches(const Tensor& x, const Tensor& y, in
       sums[i] += v * (end - start);
       batch_logs[names[i]] = v;
     }
+    seen = end;
     if (bar) {
       std::vector<std::pair<std::string, double>> running;
       for (size_t i = 0; i < sums.size(); ++i) running.emplace_back(names[i], sums[i] / end);
@@ -62,7 +84,8 @@ std::vector<double> Sequential::run_batches(const Tensor& x, const Tensor& y, in
     if (callbacks)
       for (const auto& c : *callbacks) c->on_batch_end(batch, batch_logs);
   }
-  for (double& s : sums) s /= n;
+  if (seen > 0)
+    for (double& s : sums) s /= static_cast<double>(seen);
   return sums;
 }
 
@@ -98,13 +121,21 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
     ys = ys.slice_rows(0, split);
   }
 
+  const std::vector<std::string> names = metrics_names();
+  std::vector<std::string> epoch_log_names = names;
+  if (xv.defined())
+    for (const auto& name : names) epoch_log_names.push_back("val_" + name);
+  for (size_t i = 0; i < options.callbacks.size(); ++i) {
+    if (!options.callbacks[i]) fail("fit: callback ", i, " is null");
+    options.callbacks[i]->check_before_training(epoch_log_names);
+  }
+
   auto history = std::make_shared<History>();
   std::vector<std::shared_ptr<Callback>> callbacks{history};
   callbacks.insert(callbacks.end(), options.callbacks.begin(), options.callbacks.end());
   for (const auto& c : callbacks) c->set_model(this);
   const uint64_t seed = options.seed.value_or(options_.seed);
   const bool terminal = stdout_is_terminal();
-  const std::vector<std::string> names = metrics_names();
 
   stop_training = false;
   if (options.verbose && xv.defined())
@@ -157,6 +188,7 @@ Tensor Sequential::predict(const Tensor& x, PredictOptions options) {
   build();
   Tensor xs = prepare_x(x, "predict");
   const int64_t n = xs.dim(0);
+  KeepTrainingRandomStream keep_stream(*session_);
   std::vector<int64_t> dims{n};
   dims.insert(dims.end(), pred_.shape().dims().begin() + 1, pred_.shape().dims().end());
   Tensor out(DType::kFloat32, Shape(dims));
@@ -185,6 +217,7 @@ std::vector<double> Sequential::test_on_batch(const Tensor& x, const Tensor& y) 
 
 Tensor Sequential::predict_on_batch(const Tensor& x) {
   build();
+  KeepTrainingRandomStream keep_stream(*session_);
   return session_->run({{x_, prepare_x(x, "predict_on_batch")}}, pred_);
 }
 

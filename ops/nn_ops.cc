@@ -109,8 +109,12 @@ Output Softmax(Output x, Name name) { return x.graph().add_node("Softmax", {x}, 
 Output LogSoftmax(Output x, Name name) {
   return x.graph().add_node("LogSoftmax", {x}, {}, name)->output();
 }
-Output SoftmaxCrossEntropyWithLogits(Output logits, Output labels, Name name) {
-  return logits.graph().add_node("SoftmaxCrossEntropyWithLogits", {logits, labels}, {}, name)->output();
+Output SoftmaxCrossEntropyWithLogits(const SoftmaxCrossEntropyArgs& a) {
+  if (!a.labels.node || !a.logits.node)
+    fail("SoftmaxCrossEntropyWithLogits: both .labels and .logits must be given, e.g. ",
+         "SoftmaxCrossEntropyWithLogits({.labels = y, .logits = z})");
+  Graph& g = a.logits.graph();
+  return g.add_node("SoftmaxCrossEntropyWithLogits", {a.logits, a.labels}, {}, a.name)->output();
 }
 
 }  // namespace horn::ops

@@ -77,8 +77,16 @@ Output Dropout(Output x, double rate, uint64_t seed);
 // ---- neural-network ops (last axis) ----
 Output Softmax(Output logits, Name name = {});
 Output LogSoftmax(Output logits, Name name = {});
-// Per-row -sum(labels * log_softmax(logits)) for [batch, classes]; computed stably.
-Output SoftmaxCrossEntropyWithLogits(Output logits, Output labels, Name name = {});
+// Per-row -sum(labels * log_softmax(logits)) for [batch, classes]; computed stably. The
+// arguments are named, as TensorFlow 1 requires, because swapping them type-checks and
+// silently computes a wrong loss:
+//   ops::SoftmaxCrossEntropyWithLogits({.labels = y, .logits = z})
+struct SoftmaxCrossEntropyArgs {
+  Output labels;
+  Output logits;
+  Name name = {};
+};
+Output SoftmaxCrossEntropyWithLogits(const SoftmaxCrossEntropyArgs& args);
 
 // ---- linear algebra ----
 // op(a) x op(b) for rank-2 a and b, op transposing when asked (no transpose is materialised).

@@ -1,10 +1,10 @@
 #include "keras_api/datasets/mnist.h"
 
-#include <zlib.h>
-
 #include <cstdlib>
 #include <fstream>
-#include <memory>
+
+#include "keras_api/datasets/idx.h"
+#include "keras_api/file_io.h"
 
 namespace horn::keras::datasets::mnist {
 namespace {
@@ -18,8 +18,6 @@ std::string locate(const std::string& dir, const std::string& name) {
   fail("MNIST: missing file '", dir, "/", name, "' (nor .gz); run tools/get_mnist.sh to fetch the data set");
 }
 
-uint32_t big_endian(const unsigned char* b) { return (uint32_t(b[0]) << 24) | (b[1] << 16) | (b[2] << 8) | b[3]; }
-
 }  // namespace
 
 std::string default_directory() {
@@ -29,34 +27,7 @@ std::string default_directory() {
 }
 
 Tensor read_idx(const std::string& path, int expected_rank) {
-  // gzread reads gzip-compressed and plain files alike.
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), gzclose);
-  if (!f) fail("MNIST: cannot open '", path, "'");
-  auto read = [&](void* dst, size_t n, const char* what) {
-    const int got = gzread(f.get(), dst, static_cast<unsigned>(n));
-    if (got < 0 || static_cast<size_t>(got) != n)
-      fail("MNIST: '", path, "' is truncated: expected ", n, " bytes of ", what, ", got ", std::max(got, 0));
-  };
-  unsigned char header[4];
-  read(header, 4, "header");
-  const uint32_t magic = big_endian(header);
-  const uint32_t want = expected_rank == 3 ? 2051 : 2049;
-  if (header[0] != 0 || header[1] != 0 || header[2] != 0x08)
-    fail("MNIST: '", path, "' has a bad magic number ", magic, " (expected ", want, ": unsigned bytes, rank ",
-         expected_rank, ")");
-  if (header[3] != expected_rank)
-    fail("MNIST: '", path, "' has ", int(header[3]), " dimensions, expected ", expected_rank);
-  std::vector<int64_t> dims;
-  for (int d = 0; d < expected_rank; ++d) {
-    unsigned char b[4];
-    read(b, 4, "dimensions");
-    dims.push_back(big_endian(b));
-  }
-  Tensor t(DType::kUInt8, Shape(dims));
-  read(t.raw_data(), t.nbytes(), "data");
-  unsigned char extra;
-  if (gzread(f.get(), &extra, 1) > 0) fail("MNIST: '", path, "' has bytes beyond its ", t.nbytes(), " of data");
-  return t;
+  return parse_idx(read_whole_file(path, "MNIST file"), path, expected_rank);
 }
 
 std::pair<Split, Split> load_data(const std::string& directory) {

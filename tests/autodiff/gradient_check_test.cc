@@ -95,7 +95,9 @@ const std::multimap<std::string, CaseFn>& cases() {
       {"Softmax", [](Builder& b) { return ops::Softmax(b.input({3, 4}, -2, 2)); }},
       {"LogSoftmax", [](Builder& b) { return ops::LogSoftmax(b.input({3, 4}, -2, 2)); }},
       {"SoftmaxCrossEntropyWithLogits", [](Builder& b) {
-         return ops::SoftmaxCrossEntropyWithLogits(b.input({3, 5}, -2, 2), ops::Softmax(b.input({3, 5})));
+         Output logits = b.input({3, 5}, -2, 2);  // created first: the checker's input order
+         Output labels = ops::Softmax(b.input({3, 5}));
+         return ops::SoftmaxCrossEntropyWithLogits({.labels = labels, .logits = logits});
        }},
       {"MatMul", [](Builder& b) { return ops::MatMul(b.input({3, 4}), b.input({4, 2})); }},
       {"MatMul", [](Builder& b) { return ops::MatMul(b.input({4, 3}), b.input({4, 2}), true, false); }},

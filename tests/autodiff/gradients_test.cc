@@ -52,7 +52,8 @@ TEST(Gradients, HessianVectorProductOfAnMlpLoss) {
   Output v1 = ops::Placeholder(g, f64, {4, 6}, "v1");
   Output v2 = ops::Placeholder(g, f64, {6, 3}, "v2");
   Output logits = ops::MatMul(ops::Tanh(ops::MatMul(x, w1)), w2);
-  Output loss = ops::Mean(ops::SoftmaxCrossEntropyWithLogits(logits, ops::OneHot(labels, 3, 1, 0, f64)));
+  Output onehot = ops::OneHot(labels, 3, 1, 0, f64);
+  Output loss = ops::Mean(ops::SoftmaxCrossEntropyWithLogits({.labels = onehot, .logits = logits}));
   std::vector<Output> grad = gradients({loss}, {w1, w2});
   std::vector<Output> hv = gradients({ops::Sum(grad[0] * v1) + ops::Sum(grad[1] * v2)}, {w1, w2});
 
@@ -125,7 +126,7 @@ TEST(Gradients, SoftmaxCrossEntropyGradientIsFiniteForHugeLogits) {
   Graph g;
   Output logits = ops::Placeholder(g, DType::kFloat32, {2, 3}, "logits");
   Output labels = ops::Const(g, Tensor(Shape{2, 3}, std::vector<float>{0, 1, 0, 0, 0, 1}));
-  Output loss = ops::Sum(ops::SoftmaxCrossEntropyWithLogits(logits, labels));
+  Output loss = ops::Sum(ops::SoftmaxCrossEntropyWithLogits({.labels = labels, .logits = logits}));
   Output grad = gradients({loss}, {logits})[0];
   Tensor lv(Shape{2, 3}, std::vector<float>{1e4f, -1e4f, 0, -1e4f, 0, 1e4f});
   expect_near(eval(grad, {{logits, lv}}), {2, 3}, {1, -1, 0, 0, 0, 0});

@@ -434,7 +434,7 @@ void build_random_training_graph(uint64_t seed, TrainingGraph& t, int64_t in, in
   switch (pick(3)) {
     case 0: loss = ops::Mean(ops::Square(z2 - t.y)); break;
     case 1: loss = ops::Mean(ops::Square(ops::Tanh(z2) - t.y)); break;
-    default: loss = ops::Mean(ops::SoftmaxCrossEntropyWithLogits(z2, t.y)); break;
+    default: loss = ops::Mean(ops::SoftmaxCrossEntropyWithLogits({.labels = t.y, .logits = z2})); break;
   }
   t.fetches = {loss};
   if (pick(3) == 0) t.fetches.push_back(h);  // a fetched intermediate: not fused away

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <type_traits>
 
 #include "tests/test_util.h"
 
@@ -28,13 +29,26 @@ TEST(NnOps, SoftmaxCrossEntropyWithLogits) {
   Output logits = ops::Const(g, D({2, 3}, {1, 2, 3, 1, 1, 1}));
   Output labels = ops::Const(g, D({2, 3}, {0, 0, 1, 0.5, 0.5, 0}));
   const double z = std::exp(1) + std::exp(2) + std::exp(3);
-  expect_near(eval(ops::SoftmaxCrossEntropyWithLogits(logits, labels)), {2}, {std::log(z) - 3, std::log(3)}, 1e-12);
+  expect_near(eval(ops::SoftmaxCrossEntropyWithLogits({.labels = labels, .logits = logits})), {2},
+              {std::log(z) - 3, std::log(3)}, 1e-12);
   // Logits of magnitude 1e4 stay finite.
   Output big = ops::Const(g, F({1, 3}, {1e4f, -1e4f, 0}));
   Output onehot = ops::Const(g, F({1, 3}, {0, 1, 0}));
-  expect_near(eval(ops::SoftmaxCrossEntropyWithLogits(big, onehot)), {1}, {2e4});
-  expect_error([&] { ops::SoftmaxCrossEntropyWithLogits(logits, ops::Const(g, D({2, 2}, {0, 0, 0, 0}))); },
+  expect_near(eval(ops::SoftmaxCrossEntropyWithLogits({.labels = onehot, .logits = big})), {1}, {2e4});
+  Output bad_labels = ops::Const(g, D({2, 2}, {0, 0, 0, 0}));
+  expect_error([&] { ops::SoftmaxCrossEntropyWithLogits({.labels = bad_labels, .logits = logits}); },
                {"SoftmaxCrossEntropyWithLogits", "[2,3]", "[2,2]"});
+}
+
+// TensorFlow users write (labels, logits), Horn's old builder took (logits, labels): both
+// type-check and one silently gives a negative loss. Named arguments only.
+static_assert(!std::is_invocable_v<decltype(&ops::SoftmaxCrossEntropyWithLogits), Output, Output>,
+              "SoftmaxCrossEntropyWithLogits must not take positional (logits, labels)");
+
+TEST(NnOps, SoftmaxCrossEntropyWithLogitsNeedsBothNamedArguments) {
+  Graph g;
+  Output logits = ops::Const(g, D({1, 2}, {1, 2}));
+  expect_error([&] { ops::SoftmaxCrossEntropyWithLogits({.logits = logits}); }, {".labels", ".logits"});
 }
 
 TEST(MatMulOp, AllTransposeCombinations) {
