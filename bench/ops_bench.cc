@@ -214,9 +214,9 @@ BENCHMARK(BM_StreamTriad)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 
 // ---- end to end: the brief's model ----
 
-keras::Sequential seed_model(int threads) {
+keras::Sequential seed_model(int threads, bool check_numerics = false) {
   using namespace keras;
-  Sequential m({.num_threads = threads});
+  Sequential m({.num_threads = threads, .check_numerics = check_numerics});
   m.add(Dense(500, {.input_dim = 784, .activation = "sigmoid"}));
   m.add(Dense(500, {.activation = "sigmoid"}));
   m.add(Dense(10, {.activation = "softmax"}));
@@ -225,8 +225,9 @@ keras::Sequential seed_model(int threads) {
 }
 
 // One Adam step on a batch of 100; an epoch of MNIST is 600 of them (bench/report.py shows it).
+// check:1 scans every node's output for NaN and infinity (SessionOptions::check_numerics).
 void BM_SeedModelTrainStep(benchmark::State& state) {
-  keras::Sequential m = seed_model(static_cast<int>(state.range(0)));
+  keras::Sequential m = seed_model(static_cast<int>(state.range(0)), state.range(1) != 0);
   Tensor x = Tensor::uniform(f32, {100, 784}, 0, 1, 1);
   Tensor labels(DType::kInt32, {100});
   for (int i = 0; i < 100; ++i) labels.data<int32_t>()[i] = i % 10;
@@ -237,7 +238,14 @@ void BM_SeedModelTrainStep(benchmark::State& state) {
   // 3 matmul passes (forward, dX, dW) of the three layers: 6 * batch * params-ish FLOPs.
   set_flops(state, 2.0 * 3 * 100 * (784 * 500 + 500 * 500 + 500 * 10));
 }
-BENCHMARK(BM_SeedModelTrainStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SeedModelTrainStep)
+    ->ArgNames({"threads", "check"})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({2, 0})
+    ->Args({2, 1})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // The same step run directly on the graph: the compiled plan (optimize:1) against the
 // reference interpreter (optimize:0); the compiled plan with independent nodes run

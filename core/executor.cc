@@ -62,7 +62,8 @@ void run_node(const Plan& plan, const RunInputs& run, Node* node, Values& values
   } else {
     op.kernel(ctx);
   }
-  if (run.check_numerics) check_numerics(*node, ctx.outputs, run.run_index);
+  // Sources are not computed by the run (a Const may hold an infinity on purpose, a mask).
+  if (run.check_numerics && !op.is_source()) check_numerics(*node, ctx.outputs, run.run_index);
   values.of[node->id] = std::move(ctx.outputs);
   for (const Output& in : node->inputs)
     if (values.uses[in.node->id].fetch_sub(1, std::memory_order_acq_rel) == 1) values.of[in.node->id].clear();

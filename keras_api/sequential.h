@@ -120,6 +120,8 @@ class Sequential {
   // over a batch, and the update ops one step runs as targets (the optimizer's, then the
   // layers' own, such as BatchNormalization's moving averages).
   Output input() const { return x_; }
+  // The inference graph's prediction (Keras's model.output); valid after add().
+  Output output() const { return pred_; }
   Output target() const { return y_; }
   Output total_loss() const { return loss_; }
   const std::vector<Node*>& training_updates() const { return train_targets_; }

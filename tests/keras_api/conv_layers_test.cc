@@ -206,6 +206,27 @@ TEST(BatchNormalizationLayer, FitUpdatesMovingAveragesAndPredictUsesThem) {
   EXPECT_EQ(m.count_trainable_params(), 4);
 }
 
+// At inference BatchNormalization is an elementwise chain over per-channel vectors, so the
+// compiler runs it in the convolution's epilogue with the bias and the activation: one pass
+// over the output, the same bits as the unfused graph (scaling the filter instead would
+// round differently).
+TEST(BatchNormalizationLayer, AtInferenceFoldsIntoTheConvolutionsEpilogue) {
+  Sequential m;
+  m.add(Conv2D(4, {3, 3}, {.input_shape = {6, 6, 2}}));
+  m.add(BatchNormalization());
+  m.add(Activation("relu"));
+  m.add(Flatten());
+  m.add(Dense(2, {.activation = "softmax"}));
+  m.compile({.loss = "categorical_crossentropy", .optimizer = "sgd"});
+  const Session::Feeds feeds{{m.input(), Tensor::uniform(DType::kFloat32, {5, 6, 6, 2}, -1, 1, 3)}};
+  Session compiled(m.graph()), reference(m.graph(), {.num_threads = 1, .optimize = false});
+  compiled.initialize_variables();
+  reference.initialize_variables();
+  const std::string plan = compiled.plan_summary(feeds, {m.output()}).to_string();
+  EXPECT_NE(plan.find("<- Conv2D,Add,Sub,Div,Mul,Add,Relu"), std::string::npos) << plan;
+  EXPECT_TRUE(compiled.run(feeds, m.output()).bitwise_equal(reference.run(feeds, m.output())));
+}
+
 TEST(BatchNormalizationLayer, WeightOrderOptionsAndOtherAxes) {
   Sequential m;
   m.add(Dense(3, {.input_dim = 2}));
