@@ -35,6 +35,9 @@ GradientCheck check_gradients(Output y, const std::vector<Output>& xs, const std
   session.initialize_variables();
   Session::Feeds feeds = options.feeds;
   for (size_t i = 0; i < xs.size(); ++i) feeds.push_back({xs[i], x_values[i].copy()});
+  // Every evaluation replays the same random stream, so random ops (Dropout) are checked as
+  // the fixed function one training step sees.
+  const uint64_t stream = session.run_counter();
   const std::vector<Tensor> analytic = session.run(feeds, symbolic);
 
   GradientCheck result;
@@ -44,8 +47,10 @@ GradientCheck check_gradients(Output y, const std::vector<Output>& xs, const std
     for (int64_t j = 0; j < x.size(); ++j) {
       const double saved = data[j];
       data[j] = saved + options.delta;
+      session.set_run_counter(stream);
       const double plus = session.run(feeds, objective).value_as_double(0);
       data[j] = saved - options.delta;
+      session.set_run_counter(stream);
       const double minus = session.run(feeds, objective).value_as_double(0);
       data[j] = saved;
       const double numeric = (plus - minus) / (2 * options.delta);

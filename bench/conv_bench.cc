@@ -2,10 +2,11 @@
 // one larger layer (3x3, 64 to 64 channels over 56x56, batch 32), with GFLOP/s and the
 // fraction of the machine's float32 FMA peak.
 //
-//   bazel run //bench:ops -- --benchmark_filter='Conv|Pool'
+//   bazel run //bench:ops -- --benchmark_filter='Conv|Pool|BatchNorm'
 #include <benchmark/benchmark.h>
 
 #include "core/session.h"
+#include "keras_api/keras.h"
 #include "ops/ops.h"
 
 namespace horn {
@@ -81,6 +82,29 @@ BENCHMARK_TEMPLATE(BM_Pool, true, false)->Name("BM_MaxPool2D")->ArgName("threads
 BENCHMARK_TEMPLATE(BM_Pool, true, true)->Name("BM_MaxPoolGrad")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Pool, false, false)->Name("BM_AvgPool2D")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Pool, false, true)->Name("BM_AvgPoolGrad")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+// Batch normalization over mnist_cnn's conv2 output [128, 24, 24, 64] (Keras layer; a global
+// average pool and a mean squared error close the model): a training step (batch
+// statistics, moving-average updates, gradients, SGD) and inference (moving averages).
+template <bool kTrain>
+void BM_BatchNormalization(benchmark::State& state) {
+  using namespace keras;
+  Sequential m({.num_threads = static_cast<int>(state.range(0))});
+  m.add(BatchNormalization({.input_shape = {24, 24, 64}}));
+  m.add(GlobalAveragePooling2D());
+  m.compile({.loss = "mse", .optimizer = "sgd"});
+  const Tensor x = Tensor::uniform(f32, {128, 24, 24, 64}, -1, 1, 1);
+  const Tensor y = Tensor::uniform(f32, {128, 64}, -1, 1, 2);
+  auto step = [&] {
+    if constexpr (kTrain) benchmark::DoNotOptimize(m.train_on_batch(x, y));
+    else benchmark::DoNotOptimize(m.predict_on_batch(x));
+  };
+  step();
+  for (auto _ : state) step();
+  state.SetBytesProcessed(state.iterations() * x.size() * 4);
+}
+BENCHMARK_TEMPLATE(BM_BatchNormalization, true)->Name("BM_BatchNormalizationTrainStep")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_BatchNormalization, false)->Name("BM_BatchNormalizationPredict")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 
 }  // namespace
 }  // namespace horn

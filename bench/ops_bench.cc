@@ -16,6 +16,7 @@
 #include "core/memory_tuning.h"
 #include "core/parallel.h"
 #include "core/session.h"
+#include "bench/models.h"
 #include "keras_api/keras.h"
 #include "ops/ops.h"
 
@@ -214,20 +215,10 @@ BENCHMARK(BM_StreamTriad)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 
 // ---- end to end: the brief's model ----
 
-keras::Sequential seed_model(int threads, bool check_numerics = false) {
-  using namespace keras;
-  Sequential m({.num_threads = threads, .check_numerics = check_numerics});
-  m.add(Dense(500, {.input_dim = 784, .activation = "sigmoid"}));
-  m.add(Dense(500, {.activation = "sigmoid"}));
-  m.add(Dense(10, {.activation = "softmax"}));
-  m.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
-  return m;
-}
-
 // One Adam step on a batch of 100; an epoch of MNIST is 600 of them (bench/report.py shows it).
 // check:1 scans every node's output for NaN and infinity (SessionOptions::check_numerics).
 void BM_SeedModelTrainStep(benchmark::State& state) {
-  keras::Sequential m = seed_model(static_cast<int>(state.range(0)), state.range(1) != 0);
+  keras::Sequential m = bench::seed_mlp(static_cast<int>(state.range(0)), state.range(1) != 0);
   Tensor x = Tensor::uniform(f32, {100, 784}, 0, 1, 1);
   Tensor labels(DType::kInt32, {100});
   for (int i = 0; i < 100; ++i) labels.data<int32_t>()[i] = i % 10;
@@ -247,11 +238,25 @@ BENCHMARK(BM_SeedModelTrainStep)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// One Adadelta step of Keras's mnist_cnn on a batch of 128; an epoch is 469 of them.
+// Counter epoch_s: the step's time scaled to a 60,000-image epoch (training only).
+void BM_MnistCnnTrainStep(benchmark::State& state) {
+  keras::Sequential m = bench::mnist_cnn(static_cast<int>(state.range(0)));
+  const Tensor x = Tensor::uniform(f32, {128, 28, 28, 1}, 0, 1, 1);
+  const Tensor y = bench::cycling_one_hot(128);
+  m.train_on_batch(x, y);
+  for (auto _ : state) benchmark::DoNotOptimize(m.train_on_batch(x, y));
+  state.SetItemsProcessed(state.iterations() * 128);
+  state.counters["epoch_s"] =
+      benchmark::Counter(1.0 / 469, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_MnistCnnTrainStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 // The same step run directly on the graph: the compiled plan (optimize:1) against the
 // reference interpreter (optimize:0); the compiled plan with independent nodes run
 // concurrently (concurrent:1) or one at a time.
 void BM_SeedModelTrainStepPlan(benchmark::State& state) {
-  keras::Sequential m = seed_model(1);
+  keras::Sequential m = bench::seed_mlp(1);
   Session s(m.graph(), {.num_threads = static_cast<int>(state.range(2)),
                         .optimize = state.range(0) != 0,
                         .concurrent_nodes = state.range(1) != 0});
@@ -276,7 +281,7 @@ BENCHMARK(BM_SeedModelTrainStepPlan)
     ->Unit(benchmark::kMillisecond);
 
 void BM_SeedModelPredict(benchmark::State& state) {  // 10,000 images in batches of 100
-  keras::Sequential m = seed_model(static_cast<int>(state.range(0)));
+  keras::Sequential m = bench::seed_mlp(static_cast<int>(state.range(0)));
   Tensor x = Tensor::uniform(f32, {10000, 784}, 0, 1, 1);
   for (auto _ : state) benchmark::DoNotOptimize(m.predict(x, {.batch_size = 100}));
   state.SetItemsProcessed(state.iterations() * 10000);

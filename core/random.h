@@ -13,13 +13,17 @@ inline uint64_t mix64(uint64_t z) {  // splitmix64's finaliser
   return z ^ (z >> 31);
 }
 
-inline uint64_t bits(uint64_t seed, uint64_t counter, uint64_t i) {
-  return mix64(mix64(seed ^ mix64(counter)) + i);
-}
+// The part of a value that depends on (seed, counter) only: loops over i compute it once and
+// call the *_at forms, which then vectorise.
+inline uint64_t stream_key(uint64_t seed, uint64_t counter) { return mix64(seed ^ mix64(counter)); }
+
+inline uint64_t bits_at(uint64_t key, uint64_t i) { return mix64(key + i); }
+inline uint64_t bits(uint64_t seed, uint64_t counter, uint64_t i) { return bits_at(stream_key(seed, counter), i); }
 
 // Uniform in [0, 1) with 53 random bits.
+inline double uniform01_at(uint64_t key, uint64_t i) { return static_cast<double>(bits_at(key, i) >> 11) * 0x1.0p-53; }
 inline double uniform01(uint64_t seed, uint64_t counter, uint64_t i) {
-  return static_cast<double>(bits(seed, counter, i) >> 11) * 0x1.0p-53;
+  return uniform01_at(stream_key(seed, counter), i);
 }
 
 // Standard normal by Box-Muller on two uniforms of the same index.

@@ -245,12 +245,12 @@ HORN_REGISTER_OP({
     .shape_fn = shape_fns::unary_float,
     .kernel = [](KernelContext& k) {
       const uint64_t seed = static_cast<uint64_t>(k.attrs().get<int64_t>("seed"));
-      const uint64_t counter = k.run_index;
+      const uint64_t key = random::stream_key(seed, k.run_index);
       kernels::dispatch_float(k.output().dtype(), [&](auto v) {
         using T = decltype(v);
         T* y = k.output().data<T>();
-        parallel_blocks(k.output().size(), kElementwiseBlock, [&](int64_t s, int64_t e) {
-          for (int64_t i = s; i < e; ++i) y[i] = static_cast<T>(random::uniform01(seed, counter, i));
+        parallel_blocks(k.output().size(), kElementwiseBlock, [=](int64_t s, int64_t e) {  // by value: vectorises
+          for (int64_t i = s; i < e; ++i) y[i] = static_cast<T>(random::uniform01_at(key, i));
         });
       });
     },

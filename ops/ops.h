@@ -71,7 +71,8 @@ Output ReluGrad(Output dy, Output x, Name name = {});     // dy where x > 0, els
 Output Clip(Output x, double low, double high, Name name = {});
 Output Elu(Output x, double alpha = 1.0);
 Output Selu(Output x);
-// Keeps each element with probability 1 - rate and scales kept ones by 1 / (1 - rate).
+// Keeps each element with probability 1 - rate and scales kept ones by 1 / (1 - rate): one op
+// (ops/dropout_op.cc) whose mask is drawn from (seed, run index), so its gradient redraws it.
 Output Dropout(Output x, double rate, uint64_t seed);
 
 // ---- neural-network ops (last axis) ----

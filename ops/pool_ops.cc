@@ -5,6 +5,9 @@
 //   maxima. Each is the other's gradient, so second derivatives work.
 //   AvgPool2D: "same" padding averages only the real elements, as TensorFlow does;
 //   AvgPoolGrad(dy) (attribute "input_shape") is its adjoint, and AvgPool2D is AvgPoolGrad's.
+#include <algorithm>
+#include <limits>
+
 #include "ops/kernel_util.h"
 #include "ops/ops.h"
 #include "ops/shape_fns.h"
@@ -59,18 +62,27 @@ void for_each_window(const WindowGeometry& g, Fn&& fn) {
   });
 }
 
-// For each channel of an output pixel: the input pixel of its window's first maximum.
-template <typename T, typename Taps>
-void window_argmax(const T* image, int64_t channels, Taps&& taps, T* best, int64_t* at) {
+// For each channel of an output pixel: the input pixel of its window's first maximum. The
+// first tap initialises and the rest compare-select without branches, so the compiler
+// vectorises over the channels; `Index` is int32 whenever an image's pixels fit, so the
+// indexes fill a vector register as densely as float values.
+template <typename T, typename Index, typename Taps>
+void window_argmax(const T* image, int64_t channels, Taps&& taps, T* best, Index* at) {
   bool first = true;
   taps([&](int64_t pixel) {
     const T* in = image + pixel * channels;
-    for (int64_t c = 0; c < channels; ++c)
-      if (first || in[c] > best[c]) {
-        best[c] = in[c];
-        at[c] = pixel;
-      }
-    first = false;
+    const Index p = static_cast<Index>(pixel);
+    if (first) {
+      std::copy_n(in, channels, best);
+      std::fill_n(at, channels, p);
+      first = false;
+      return;
+    }
+    for (int64_t c = 0; c < channels; ++c) {
+      const bool greater = in[c] > best[c];
+      best[c] = greater ? in[c] : best[c];
+      at[c] = greater ? p : at[c];
+    }
   });
 }
 
@@ -94,7 +106,7 @@ void max_pool(const Tensor& x, const WindowGeometry& g, Tensor& y) {
 
 // dx (x's shape) from dy: MaxPoolGrad. `scatter` false: out (y's shape) = gathered g at the
 // maxima: MaxPoolGradGrad.
-template <typename T, bool kScatter>
+template <typename T, bool kScatter, typename Index>
 void max_pool_route(const Tensor& x, const Tensor& grad, const WindowGeometry& g, Tensor& out) {
   const int64_t c = g.channels;
   const T* in = x.data<T>();
@@ -103,16 +115,22 @@ void max_pool_route(const Tensor& x, const Tensor& grad, const WindowGeometry& g
   if (kScatter) std::fill_n(o, out.size(), T(0));
   for_each_window(g, [&](int64_t n, int64_t oy, int64_t ox, auto&& taps) {
     thread_local std::vector<T> best;
-    thread_local std::vector<int64_t> at;
+    thread_local std::vector<Index> at;
     best.resize(c);
     at.resize(c);
     window_argmax(in + n * g.in_pixels() * c, c, taps, best.data(), at.data());
     const int64_t pooled_at = ((n * g.out_h + oy) * g.out_w + ox) * c, image_at = n * g.in_pixels() * c;
     for (int64_t ch = 0; ch < c; ++ch) {
-      if constexpr (kScatter) o[image_at + at[ch] * c + ch] += gr[pooled_at + ch];
-      else o[pooled_at + ch] = gr[image_at + at[ch] * c + ch];
+      if constexpr (kScatter) o[image_at + int64_t{at[ch]} * c + ch] += gr[pooled_at + ch];
+      else o[pooled_at + ch] = gr[image_at + int64_t{at[ch]} * c + ch];
     }
   });
+}
+
+template <typename T, bool kScatter>
+void max_pool_route(const Tensor& x, const Tensor& grad, const WindowGeometry& g, Tensor& out) {
+  if (g.in_pixels() <= std::numeric_limits<int32_t>::max()) max_pool_route<T, kScatter, int32_t>(x, grad, g, out);
+  else max_pool_route<T, kScatter, int64_t>(x, grad, g, out);
 }
 
 template <typename T>

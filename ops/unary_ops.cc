@@ -127,12 +127,4 @@ Output Selu(Output x) {
   return kScale * Elu(x, kAlpha);
 }
 
-Output Dropout(Output x, double rate, uint64_t seed) {
-  if (rate < 0 || rate >= 1) fail("Dropout: rate must be in [0, 1), got ", rate);
-  Graph::NameScope scope(x.graph(), "Dropout");
-  if (rate == 0) return Identity(x);
-  Output keep = GreaterEqual(RandomUniformLike(x, seed), Scalar(x.graph(), rate, x.dtype()));
-  return Select(keep, x * (1.0 / (1.0 - rate)), ZerosLike(x));
-}
-
 }  // namespace horn::ops

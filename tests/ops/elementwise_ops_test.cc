@@ -2,6 +2,8 @@
 #include <cmath>
 #include <limits>
 
+#include "autodiff/gradients.h"
+#include "core/random.h"
 #include "tests/test_util.h"
 
 namespace horn {
@@ -148,6 +150,30 @@ TEST(Composites, ClipEluSeluDropout) {
   EXPECT_NEAR(kept / 10000.0, 0.75, 0.02);
   EXPECT_TRUE(eval(ops::Dropout(ones, 0.25, 5)).bitwise_equal(d)) << "seeded";
   expect_error([&] { ops::Dropout(ones, 1.0, 1); }, {"rate"});
+}
+
+// Dropout is one op whose mask is element i of the stream (seed, run index); its gradient
+// regenerates the same mask in the same run.
+TEST(Dropout, MaskIsTheSeededStreamAndTheGradientReusesIt) {
+  Graph g;
+  const int64_t n = 1000;
+  Output x = ops::Placeholder(g, DType::kFloat64, {n});
+  const Tensor wv = Tensor::uniform(DType::kFloat64, {n}, -1, 1, 3);
+  Output w = ops::Const(g, wv);
+  Output y = ops::Dropout(x, 0.3, 11);
+  Output dx = autodiff::gradients({ops::Sum(y * w)}, {x})[0];
+  Session s(g);
+  s.set_run_counter(42);
+  const Tensor xv = Tensor::uniform(DType::kFloat64, {n}, 1, 2, 4);
+  const std::vector<Tensor> r = s.run({{x, xv}}, {y, dx});
+  const double scale = 1 / (1 - 0.3);
+  for (int64_t i = 0; i < n; ++i) {
+    const bool kept = random::uniform01(11, 42, i) >= 0.3;
+    EXPECT_EQ(r[0].data<double>()[i], kept ? xv.data<double>()[i] * scale : 0.0) << i;
+    EXPECT_EQ(r[1].data<double>()[i], kept ? wv.data<double>()[i] * scale : 0.0) << i;
+  }
+  Tensor again = s.run({{x, xv}}, y);
+  EXPECT_FALSE(again.bitwise_equal(r[0])) << "the next run draws a new mask";
 }
 
 }  // namespace
