@@ -65,6 +65,7 @@
 #include "keras_api/optimizers.h"
 #include "keras_api/sequential.h"
 #include "keras_api/utils.h"
+#include "ops/eager.h"
 
 namespace horn::keras {
 using horn::DType;

@@ -89,6 +89,9 @@ class Sequential {
   // {loss, metric...}: score[0] is the loss, score[1] the first metric (accuracy).
   std::vector<double> evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options = {});
   Tensor predict(const Tensor& x, PredictOptions options = {});
+  // Keras 2's Sequential.predict_classes: int32 class indexes, the argmax of each prediction
+  // row [N]; for a single output column (a sigmoid), prediction > 0.5 as [N, 1].
+  Tensor predict_classes(const Tensor& x, PredictOptions options = {});
   std::vector<double> train_on_batch(const Tensor& x, const Tensor& y);
   std::vector<double> test_on_batch(const Tensor& x, const Tensor& y);
   Tensor predict_on_batch(const Tensor& x);

@@ -7,6 +7,7 @@
 #include "core/random.h"
 #include "keras_api/progress_bar.h"
 #include "keras_api/sequential.h"
+#include "ops/eager.h"
 
 namespace horn::keras {
 namespace {
@@ -199,6 +200,12 @@ Tensor Sequential::predict(const Tensor& x, PredictOptions options) {
     std::memcpy(static_cast<char*>(out.raw_data()) + start * row_bytes, p.raw_data(), p.nbytes());
   }
   return out;
+}
+
+Tensor Sequential::predict_classes(const Tensor& x, PredictOptions options) {
+  const Tensor proba = predict(x, options);
+  if (proba.rank() >= 2 && proba.dim(proba.rank() - 1) == 1) return (proba > 0.5).cast(DType::kInt32);
+  return tensor::argmax(proba, -1);
 }
 
 std::vector<double> Sequential::train_on_batch(const Tensor& x, const Tensor& y) {

@@ -1,4 +1,5 @@
 // The Sequential model through its public API, on small generated data sets.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -100,6 +101,26 @@ TEST(Sequential, FitLearnsAndEvaluateReportsLossThenAccuracy) {
              .metrics = {"accuracy"}});
   s.fit(train.x, train.labels, {.batch_size = 32, .nb_epoch = 10, .verbose = 0});
   EXPECT_GT(s.evaluate(test.x, test.labels)[1], 0.95);
+}
+
+TEST(Sequential, PredictClassesIsTheArgmaxOrTheSigmoidThreshold) {
+  const Blobs b = make_blobs(60, 7);
+  Sequential m;
+  m.add(Dense(3, {.input_dim = 4, .activation = "softmax"}));
+  m.compile({.loss = "categorical_crossentropy", .optimizer = "sgd"});
+  const Tensor proba = m.predict(b.x), classes = m.predict_classes(b.x);
+  ASSERT_EQ(classes.dtype(), DType::kInt32);
+  ASSERT_EQ(classes.shape(), Shape({60}));
+  for (int64_t i = 0; i < 60; ++i) {
+    const float* row = proba.data<float>() + 3 * i;
+    EXPECT_EQ(classes.data<int32_t>()[i], std::max_element(row, row + 3) - row) << i;
+  }
+  Sequential binary;
+  binary.add(Dense(1, {.input_dim = 4, .activation = "sigmoid"}));
+  binary.compile({.loss = "binary_crossentropy", .optimizer = "sgd"});
+  const Tensor p = binary.predict(b.x), c = binary.predict_classes(b.x);
+  ASSERT_EQ(c.shape(), Shape({60, 1}));
+  for (int64_t i = 0; i < 60; ++i) EXPECT_EQ(c.data<int32_t>()[i], p.data<float>()[i] > 0.5f ? 1 : 0) << i;
 }
 
 TEST(Sequential, FitPrintsKerasStyleProgress) {
