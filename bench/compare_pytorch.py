@@ -378,8 +378,9 @@ def tune_pytorch(name, args, base_env):
 
 
 EPOCH_HEADER = re.compile(r"^\s*Epoch \d+/\d+\s*$")
-# An epoch's final progress line: verbose 1, "60000/60000 [====] - 45s 750us/sample - loss: ..."
-# (Keras 2.3 and Horn count samples; tf.keras counts steps and prints "96ms/step"); verbose 2,
+# An epoch's final progress line: verbose 1, "60000/60000 [====] - 45s 750us/step - loss: ..."
+# (Keras 2.3 and Horn count samples but say "step", tf.keras 1.x says "us/sample", tf.keras 2
+# counts steps and prints "96ms/step"); verbose 2,
 # " - 45s - loss: ...". Redraws with an ETA are not final.
 EPOCH_LINE = re.compile(r"(?:(\d+)/(\d+)\s*\[[^\]]*\])?\s*- (\d+)s(?:\s+([0-9.]+)(s|ms|us|µs|ns)/(?:sample|step))?\b")
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
@@ -390,9 +391,11 @@ def epoch_line_seconds(line):
     m = EPOCH_LINE.match(line)
     if not m or "ETA" in line:
         return None
-    if m.group(4) and m.group(2):  # per-sample (or per-step) time x count: sub-second precision
+    # Per-unit time x count gives sub-second precision when the per-unit figure has three
+    # digits ("750us/step"); "2ms/step" is rounded by up to 25%, so whole seconds are better.
+    if m.group(4) and m.group(2) and float(m.group(4)) >= 100:
         return float(m.group(4)) * UNITS[m.group(5)] * int(m.group(2))
-    return float(m.group(3))  # whole seconds only
+    return float(m.group(3))
 
 
 def parse_horn_epoch_seconds(out):

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
               {.batch_size = flags.integer("batch_size"), .epochs = static_cast<int>(flags.integer("epochs")),
                .verbose = static_cast<int>(flags.integer("verbose")),
                .validation_data = std::make_pair(x_test, y_test)});
-    std::vector<double> score = model.evaluate(x_test, y_test);
+    std::vector<double> score = model.evaluate(x_test, y_test, {.verbose = 0});
     std::cout << "Test loss: " << score[0] << "\nTest accuracy: " << score[1] << "\n";
     return 0;
   } catch (const horn::Error& e) {

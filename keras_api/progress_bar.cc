@@ -11,6 +11,18 @@ namespace horn::keras {
 
 bool stdout_is_terminal() { return isatty(fileno(stdout)) != 0; }
 
+namespace {
+// Keras 2.3's Progbar: the time per unit counted (a sample, in fit and evaluate) in the
+// largest unit that keeps it at least 1, always labelled "/step".
+std::string per_unit(double seconds) {
+  std::ostringstream s;
+  if (seconds >= 1) s << std::llround(seconds) << "s/step";
+  else if (seconds >= 1e-3) s << std::llround(seconds * 1e3) << "ms/step";
+  else s << std::llround(seconds * 1e6) << "us/step";
+  return s.str();
+}
+}  // namespace
+
 ProgressBar::ProgressBar(int64_t target, int verbose, std::ostream& out, bool is_terminal)
     : target_(target), verbose_(verbose), out_(out), terminal_(is_terminal),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
@@ -29,7 +41,7 @@ std::string ProgressBar::line(int64_t current, const std::vector<std::pair<std::
   }
   if (final) {
     s << " - " << static_cast<int64_t>(std::round(seconds)) << "s";
-    if (verbose_ == 1 && current > 0) s << " " << static_cast<int64_t>(std::round(seconds * 1e6 / current)) << "us/sample";
+    if (verbose_ == 1 && current > 0) s << " " << per_unit(seconds / static_cast<double>(current));
   } else if (current > 0 && current < target_) {
     const double eta = seconds * (target_ - current) / current;
     s << " - ETA: " << static_cast<int64_t>(std::round(eta)) << "s";

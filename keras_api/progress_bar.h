@@ -1,5 +1,5 @@
 // Keras-style progress output for fit/evaluate/predict:
-//   60000/60000 [==============================] - 2s 35us/sample - loss: 0.0712 - accuracy: 0.9786
+//   60000/60000 [==============================] - 2s 35us/step - loss: 0.0712 - accuracy: 0.9786
 // verbose 1 redraws the bar in place on a terminal and prints one final line per epoch when
 // the output is not a terminal (logs, CI); verbose 2 prints one short line per epoch.
 #pragma once

@@ -56,7 +56,7 @@ struct FitOptions {
 
 struct EvaluateOptions {
   int64_t batch_size = 32;
-  int verbose = 0;
+  int verbose = 1;  // Keras's default: a progress bar
 };
 
 struct PredictOptions {
