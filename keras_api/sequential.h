@@ -109,6 +109,9 @@ class Sequential {
   void save_weights(const std::string& path);
   void load_weights(const std::string& path);
 
+  // Each layer's output and weight shapes, as build() will create them, computed without a
+  // graph or any allocation; throws what build() would for layers that do not fit together.
+  std::vector<LayerShapes> layer_shapes() const;
   // Creates the graph and the variables (done by compile/fit/predict when needed).
   void build();
   bool built() const { return graph_ != nullptr; }
