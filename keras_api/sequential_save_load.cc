@@ -120,11 +120,15 @@ void Sequential::load_weights(const std::string& path) {
   set_weights(weights);
 }
 
-Sequential load_model(const std::string& path) {
-  const ModelFile file = read_model_file(path);
+// model_from_file's work, without its wrapping of errors; a friend of Sequential.
+Sequential rebuild_model(const ModelFile& file, const std::string& path);
+
+Sequential load_model(const std::string& path) { return model_from_file(read_model_file(path), path); }
+
+Sequential model_from_file(const ModelFile& file, const std::string& path) {
   // Everything below interprets the file's contents: an error anywhere names the file.
   try {
-    return model_from_file(file, path);
+    return rebuild_model(file, path);
   } catch (const Error& e) {
     if (std::string(e.what()).find(path) != std::string::npos) throw;
     fail("model file '", path, "': ", e.what());
@@ -133,7 +137,7 @@ Sequential load_model(const std::string& path) {
   }
 }
 
-Sequential model_from_file(const ModelFile& file, const std::string& path) {
+Sequential rebuild_model(const ModelFile& file, const std::string& path) {
   auto setting = [&](const std::string& key) -> const std::string& {
     auto it = file.settings.find(key);
     if (it == file.settings.end()) fail("model file '", path, "': the setting '", key, "' is missing");

@@ -28,5 +28,20 @@ TEST(FuzzRegression, EmptyAndTinyInputsAreCleanErrors) {
   expect_error([] { ModelCheckpoint c("{"); }, {"never closed"});
 }
 
+// The model file fuzzer (tests/fuzz/model_file_fuzz.cc) reaches load_model's building path
+// only from inputs that get that far: its model seeds must load whole (after the target's
+// leading flag byte), and the compiled_* ones with their loss and optimizer state. The seeds are
+// in this test's runfiles.
+TEST(FuzzRegression, TheModelSeedsLoadWhole) {
+  for (const std::string seed : {"model_0", "model_1", "compiled_dense", "compiled_conv"}) {
+    std::ifstream in("tests/fuzz/corpus/model_file_fuzz/" + seed, std::ios::binary);
+    ASSERT_TRUE(in) << seed;
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Sequential m = load_model(write(seed + ".horn", bytes.substr(1)));
+    EXPECT_EQ(m.compiled(), seed.starts_with("compiled")) << seed;
+    EXPECT_GT(m.count_params(), 0) << seed;
+  }
+}
+
 }  // namespace
 }  // namespace horn::keras
