@@ -110,11 +110,8 @@ LayerShapes Conv2D::shapes(const Shape& input_shape) const {
 Shape Conv2D::build(Graph& g, const Shape& input_shape, uint64_t seed) {
   const LayerShapes s = shapes(input_shape);
   Graph::NameScope scope(g, name_);
-  auto variable = [&](const WeightShape& w, const std::string& initializer, uint64_t k) {
-    return ops::Variable(g, initializers::make(initializer, w.shape, random::mix64(seed + k)), w.name);
-  };
-  kernel_ = variable(s.weights[0], options_.kernel_initializer, 0);
-  if (options_.use_bias) bias_ = variable(s.weights[1], options_.bias_initializer, 1);
+  kernel_ = add_weight(g, s.weights[0], options_.kernel_initializer, random::mix64(seed));
+  if (options_.use_bias) bias_ = add_weight(g, s.weights[1], options_.bias_initializer, random::mix64(seed + 1));
   return output_shape_ = s.output;
 }
 

@@ -25,6 +25,10 @@ int64_t count_elements(const std::vector<Output>& weights) {
 int64_t Layer::count_params() const { return count_elements(weights()); }
 int64_t Layer::count_trainable_params() const { return count_elements(trainable_weights()); }
 
+Output Layer::add_weight(Graph& g, const WeightShape& weight, const std::string& initializer, uint64_t seed) {
+  return ops::Variable(g, initializers::make(initializer, weight.shape, seed), weight.name);
+}
+
 LayerConfig Layer::config() const {
   LayerConfig c{{"type", type()}, {"name", name_}};
   if (input_shape_) c["input_shape"] = dims_text(input_shape_->dims());
@@ -68,11 +72,8 @@ LayerShapes Dense::shapes(const Shape& input_shape) const {
 Shape Dense::build(Graph& g, const Shape& input_shape, uint64_t seed) {
   const LayerShapes s = shapes(input_shape);
   Graph::NameScope scope(g, name_);
-  auto variable = [&](const WeightShape& w, const std::string& initializer, uint64_t k) {
-    return ops::Variable(g, initializers::make(initializer, w.shape, random::mix64(seed + k)), w.name);
-  };
-  kernel_ = variable(s.weights[0], options_.kernel_initializer, 0);
-  if (options_.use_bias) bias_ = variable(s.weights[1], options_.bias_initializer, 1);
+  kernel_ = add_weight(g, s.weights[0], options_.kernel_initializer, random::mix64(seed));
+  if (options_.use_bias) bias_ = add_weight(g, s.weights[1], options_.bias_initializer, random::mix64(seed + 1));
   return output_shape_ = s.output;
 }
 

@@ -71,6 +71,10 @@ class Layer {
   virtual LayerConfig config() const;
 
  protected:
+  // Keras's add_weight: the variable `weight` (named inside the current name scope), holding
+  // `initializer`'s values drawn from `seed`.
+  static Output add_weight(Graph& g, const WeightShape& weight, const std::string& initializer, uint64_t seed);
+
   std::string name_;
   std::optional<Shape> input_shape_;
   Shape output_shape_;
