@@ -111,7 +111,8 @@ Shape Conv2D::build(Graph& g, const Shape& input_shape, uint64_t seed) {
   const LayerShapes s = shapes(input_shape);
   Graph::NameScope scope(g, name_);
   kernel_ = add_weight(g, s.weights[0], options_.kernel_initializer, random::mix64(seed));
-  if (options_.use_bias) bias_ = add_weight(g, s.weights[1], options_.bias_initializer, random::mix64(seed + 1));
+  if (options_.use_bias)
+    bias_ = add_weight(g, s.weights[1], options_.bias_initializer, random::mix64(seed + 1));
   return output_shape_ = s.output;
 }
 

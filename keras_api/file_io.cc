@@ -85,7 +85,8 @@ const FileSystemCalls& posix_calls() {
   return calls;
 }
 
-std::vector<char> read_whole_file(const std::string& path, const std::string& what, const FileSystemCalls& calls) {
+std::vector<char> read_whole_file(const std::string& path, const std::string& what,
+                                  const FileSystemCalls& calls) {
   const int fd = calls.open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) {
     const int err = errno;

@@ -25,7 +25,8 @@ int64_t count_elements(const std::vector<Output>& weights) {
 int64_t Layer::count_params() const { return count_elements(weights()); }
 int64_t Layer::count_trainable_params() const { return count_elements(trainable_weights()); }
 
-Output Layer::add_weight(Graph& g, const WeightShape& weight, const std::string& initializer, uint64_t seed) {
+Output Layer::add_weight(Graph& g, const WeightShape& weight, const std::string& initializer,
+                         uint64_t seed) {
   return ops::Variable(g, initializers::make(initializer, weight.shape, seed), weight.name);
 }
 
@@ -73,7 +74,8 @@ Shape Dense::build(Graph& g, const Shape& input_shape, uint64_t seed) {
   const LayerShapes s = shapes(input_shape);
   Graph::NameScope scope(g, name_);
   kernel_ = add_weight(g, s.weights[0], options_.kernel_initializer, random::mix64(seed));
-  if (options_.use_bias) bias_ = add_weight(g, s.weights[1], options_.bias_initializer, random::mix64(seed + 1));
+  if (options_.use_bias)
+    bias_ = add_weight(g, s.weights[1], options_.bias_initializer, random::mix64(seed + 1));
   return output_shape_ = s.output;
 }
 

@@ -73,7 +73,8 @@ class Layer {
  protected:
   // Keras's add_weight: the variable `weight` (named inside the current name scope), holding
   // `initializer`'s values drawn from `seed`.
-  static Output add_weight(Graph& g, const WeightShape& weight, const std::string& initializer, uint64_t seed);
+  static Output add_weight(Graph& g, const WeightShape& weight, const std::string& initializer,
+                           uint64_t seed);
 
   std::string name_;
   std::optional<Shape> input_shape_;

@@ -50,19 +50,20 @@ void check_weights_against_file(const Sequential& model, const ModelFile& file, 
     const Layer& layer = *model.layers()[i];
     for (const WeightShape& w : shapes[i].weights) {
       const std::string tensor = layer.name() + "/" + w.name;
-      const std::string what =
-          str_cat("model file '", path, "': layer '", layer.name(), "' (", layer.type(), ") weight '", w.name, "'");
+      const std::string what = str_cat("model file '", path, "': layer '", layer.name(), "' (", layer.type(),
+                                       ") weight '", w.name, "'");
       uint64_t bytes = 0;
       if (__builtin_mul_overflow(static_cast<uint64_t>(checked_num_elements(w.shape.dims(), what)),
                                  dtype_size(DType::kFloat32), &bytes))
         fail(what, ": shape ", w.shape, " needs more bytes than memory can hold");
       auto it = held.find(tensor);
       if (it == held.end())
-        fail(what, " needs float32", w.shape, " (", bytes, " bytes), but the file has no tensor '", tensor, "'");
+        fail(what, " needs float32", w.shape, " (", bytes, " bytes), but the file has no tensor '", tensor,
+             "'");
       const Tensor& found = *it->second;
       if (found.shape() != w.shape || found.dtype() != DType::kFloat32)
-        fail(what, " needs float32", w.shape, " (", bytes, " bytes), the file holds ", dtype_name(found.dtype()),
-             found.shape(), " (", found.nbytes(), " bytes)");
+        fail(what, " needs float32", w.shape, " (", bytes, " bytes), the file holds ",
+             dtype_name(found.dtype()), found.shape(), " (", found.nbytes(), " bytes)");
     }
   }
 }

@@ -115,12 +115,13 @@ TEST(DurableSave, PermissionDeniedIsAnErrorNamingThePathEvenAsRoot) {
   Sequential a = model(1), b = model(2);
   a.save(path);
   const std::string before = contents(path);
-  expect_error([&] { write_model_file(path, weights_of(b), posix_but([](auto& c) { c.open = open_eacces; })); },
+  const FileSystemCalls denied = posix_but([](auto& c) { c.open = open_eacces; });
+  expect_error([&] { write_model_file(path, weights_of(b), denied); },
                {"cannot write model file '" + path + "'", "cannot create a temporary file in '" + dir + "'",
                 "Permission denied"});
   EXPECT_EQ(contents(path), before);
   EXPECT_EQ(entries(dir), std::vector<std::string>{"m.horn"});
-  expect_error([&] { read_model_file(path, posix_but([](auto& c) { c.open = open_eacces; })); },
+  expect_error([&] { read_model_file(path, denied); },
                {"cannot open model file '" + path + "'", "Permission denied"});
   load_model(path);  // the file itself was never harmed
 }

@@ -167,8 +167,8 @@ TEST(ModelFileHostile, ConvolutionAndPaddingSizesAreCheckedBeforeBuilding) {
   ModelFile filters = f;
   filters.layers[0]["filters"] = std::to_string(int64_t{1} << 31);
   expect_error([&] { load_model(rewrite("filters.horn", filters)); },
-               {"filters.horn", "layer 'conv2d_1' (Conv2D) weight 'kernel'", "needs float32[3,3,1,2147483648]",
-                "the file holds float32[3,3,1,2]"});
+               {"filters.horn", "layer 'conv2d_1' (Conv2D) weight 'kernel'",
+                "needs float32[3,3,1,2147483648]", "the file holds float32[3,3,1,2]"});
   ModelFile padding = f;
   padding.layers[1]["padding"] = "1," + std::to_string(std::numeric_limits<int64_t>::max()) + ",0,0";
   expect_error([&] { load_model(rewrite("padding.horn", padding)); },
@@ -180,7 +180,8 @@ TEST(ModelFileHostile, ConvolutionAndPaddingSizesAreCheckedBeforeBuilding) {
   ModelFile features = f;
   features.layers[0]["input_shape"] = "5,5,1000000";  // the kernel and BatchNormalization grow
   expect_error([&] { load_model(rewrite("features.horn", features)); },
-               {"features.horn", "layer 'conv2d_1' (Conv2D) weight 'kernel'", "needs float32[3,3,1000000,2]"});
+               {"features.horn", "layer 'conv2d_1' (Conv2D) weight 'kernel'",
+                "needs float32[3,3,1000000,2]"});
 }
 
 TEST(ModelFileHostile, ReshapeTargetsThatOverflowAreRefused) {
