@@ -40,19 +40,35 @@ void check_image_input(const Layer& layer, const Shape& input_shape) {
          input_shape.rank() == 2 ? "; give images a channel axis, e.g. input_shape {28, 28, 1}" : "");
 }
 
+// a + b and a * b + c for sizes that may come from a hostile file: never wrap.
+int64_t checked_add(const Layer& layer, int64_t a, int64_t b) {
+  int64_t sum;
+  if (__builtin_add_overflow(a, b, &sum))
+    fail(layer.type(), " '", layer.name(), "': the size ", a, " + ", b, " does not fit in an int64");
+  return sum;
+}
+
+int64_t checked_mul_add(const Layer& layer, int64_t a, int64_t b, int64_t c) {
+  int64_t product;
+  if (__builtin_mul_overflow(a, b, &product))
+    fail(layer.type(), " '", layer.name(), "': the size ", a, " * ", b, " does not fit in an int64");
+  return checked_add(layer, product, c);
+}
+
 // Outputs along one axis of a window of `size` (dilated by `dilation`) moved by `stride`.
-int64_t window_outputs(int64_t input, int64_t size, int64_t stride, int64_t dilation,
+int64_t window_outputs(const Layer& layer, int64_t input, int64_t size, int64_t stride, int64_t dilation,
                        const std::string& padding) {
-  if (padding == "same") return (input + stride - 1) / stride;
-  const int64_t span = dilation * (size - 1) + 1;
+  if (padding == "same") return checked_add(layer, input, stride - 1) / stride;
+  const int64_t span = checked_mul_add(layer, dilation, size - 1, 1);
   return input >= span ? (input - span) / stride + 1 : 0;
 }
 
 Shape window_output_shape(const Layer& layer, const Shape& in, const HeightWidth& window,
                           const HeightWidth& strides, const HeightWidth& dilation, const std::string& padding,
                           int64_t channels) {
-  const int64_t rows = window_outputs(in.dim(0), window.height, strides.height, dilation.height, padding);
-  const int64_t cols = window_outputs(in.dim(1), window.width, strides.width, dilation.width, padding);
+  const int64_t rows =
+      window_outputs(layer, in.dim(0), window.height, strides.height, dilation.height, padding);
+  const int64_t cols = window_outputs(layer, in.dim(1), window.width, strides.width, dilation.width, padding);
   if (rows <= 0 || cols <= 0)
     fail(layer.type(), " '", layer.name(), "': a ", window.height, "x", window.width, " window",
          dilation.height * dilation.width > 1 ? " (dilated)" : "", " does not fit the input [batch]+", in,
@@ -81,18 +97,23 @@ Conv2D::Conv2D(int64_t filters, HeightWidth kernel_size, Conv2DOptions options)
   input_shape_ = optional_shape(options_.input_shape);
 }
 
-Shape Conv2D::build(Graph& g, const Shape& input_shape, uint64_t seed) {
+LayerShapes Conv2D::shapes(const Shape& input_shape) const {
   check_image_input(*this, input_shape);
-  output_shape_ = window_output_shape(*this, input_shape, kernel_size_, options_.strides,
-                                      options_.dilation_rate, options_.padding, filters_);
+  LayerShapes s{.output = window_output_shape(*this, input_shape, kernel_size_, options_.strides,
+                                              options_.dilation_rate, options_.padding, filters_),
+                .weights = {{"kernel", Shape{kernel_size_.height, kernel_size_.width, input_shape.dim(2),
+                                             filters_}}}};
+  if (options_.use_bias) s.weights.push_back({"bias", Shape{filters_}});
+  return s;
+}
+
+Shape Conv2D::build(Graph& g, const Shape& input_shape, uint64_t seed) {
+  const LayerShapes s = shapes(input_shape);
   Graph::NameScope scope(g, name_);
-  const Shape kernel_shape{kernel_size_.height, kernel_size_.width, input_shape.dim(2), filters_};
-  kernel_ = ops::Variable(
-      g, initializers::make(options_.kernel_initializer, kernel_shape, random::mix64(seed)), "kernel");
+  kernel_ = add_weight(g, s.weights[0], options_.kernel_initializer, random::mix64(seed));
   if (options_.use_bias)
-    bias_ = ops::Variable(
-        g, initializers::make(options_.bias_initializer, {filters_}, random::mix64(seed + 1)), "bias");
-  return output_shape_;
+    bias_ = add_weight(g, s.weights[1], options_.bias_initializer, random::mix64(seed + 1));
+  return output_shape_ = s.output;
 }
 
 Output Conv2D::call(Output x, bool) {
@@ -135,10 +156,14 @@ Pooling2D::Pooling2D(bool max, Pooling2DOptions options) : max_(max), options_(s
   input_shape_ = optional_shape(options_.input_shape);
 }
 
-Shape Pooling2D::build(Graph&, const Shape& input_shape, uint64_t) {
+LayerShapes Pooling2D::shapes(const Shape& input_shape) const {
   check_image_input(*this, input_shape);
-  return output_shape_ = window_output_shape(*this, input_shape, options_.pool_size, options_.strides, 1,
-                                             options_.padding, input_shape.dim(2));
+  return {.output = window_output_shape(*this, input_shape, options_.pool_size, options_.strides, 1,
+                                        options_.padding, input_shape.dim(2))};
+}
+
+Shape Pooling2D::build(Graph&, const Shape& input_shape, uint64_t) {
+  return output_shape_ = shapes(input_shape).output;
 }
 
 Output Pooling2D::call(Output x, bool) {
@@ -163,10 +188,15 @@ GlobalPooling2D::GlobalPooling2D(bool max, ShapeOptions options) : max_(max) {
   input_shape_ = optional_shape(options.input_shape);
 }
 
-Shape GlobalPooling2D::build(Graph&, const Shape& input_shape, uint64_t) {
+LayerShapes GlobalPooling2D::shapes(const Shape& input_shape) const {
   check_image_input(*this, input_shape);
+  return {.output = Shape{input_shape.dim(2)}};
+}
+
+Shape GlobalPooling2D::build(Graph&, const Shape& input_shape, uint64_t) {
+  output_shape_ = shapes(input_shape).output;
   input_shape_seen_ = input_shape;
-  return output_shape_ = Shape{input_shape.dim(2)};
+  return output_shape_;
 }
 
 Output GlobalPooling2D::call(Output x, bool) {
@@ -188,11 +218,17 @@ ZeroPadding2D::ZeroPadding2D(Padding2D padding, ShapeOptions options) : padding_
   input_shape_ = optional_shape(options.input_shape);
 }
 
-Shape ZeroPadding2D::build(Graph&, const Shape& input_shape, uint64_t) {
+LayerShapes ZeroPadding2D::shapes(const Shape& input_shape) const {
   check_image_input(*this, input_shape);
-  return output_shape_ =
-             Shape{input_shape.dim(0) + padding_.rows.before + padding_.rows.after,
-                   input_shape.dim(1) + padding_.cols.before + padding_.cols.after, input_shape.dim(2)};
+  const int64_t rows = checked_add(*this, checked_add(*this, input_shape.dim(0), padding_.rows.before),
+                                   padding_.rows.after);
+  const int64_t cols = checked_add(*this, checked_add(*this, input_shape.dim(1), padding_.cols.before),
+                                   padding_.cols.after);
+  return {.output = Shape{rows, cols, input_shape.dim(2)}};
+}
+
+Shape ZeroPadding2D::build(Graph&, const Shape& input_shape, uint64_t) {
+  return output_shape_ = shapes(input_shape).output;
 }
 
 Output ZeroPadding2D::call(Output x, bool) {

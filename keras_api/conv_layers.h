@@ -62,6 +62,7 @@ class Conv2D : public Layer {
  public:
   Conv2D(int64_t filters, HeightWidth kernel_size, Conv2DOptions options = {});
   std::string type() const override { return "Conv2D"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
   std::vector<Output> weights() const override;
@@ -86,6 +87,7 @@ struct Pooling2DOptions {
 // The mean of a "same" window at the border counts only the pixels inside the image.
 class Pooling2D : public Layer {
  public:
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
   LayerConfig config() const override;
@@ -114,6 +116,7 @@ class AveragePooling2D : public Pooling2D {
 // [batch, rows, cols, channels] -> [batch, channels].
 class GlobalPooling2D : public Layer {
  public:
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
 
@@ -142,6 +145,7 @@ class ZeroPadding2D : public Layer {
  public:
   explicit ZeroPadding2D(Padding2D padding = 1, ShapeOptions options = {});
   std::string type() const override { return "ZeroPadding2D"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
   LayerConfig config() const override;

@@ -66,7 +66,7 @@ TemporaryFile create_temporary(const std::string& path, const std::string& what,
     const uint64_t stamp = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     const std::string tmp = str_cat(dir, "/.", base_name(path), ".tmp-", ::getpid(), "-", counter++, "-",
                                     std::hex, stamp & 0xffffff);
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    const int fd = calls.open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0) return TemporaryFile(tmp, fd, calls);
     const int err = errno;
     if (err == EEXIST && attempt < 100) continue;
@@ -78,12 +78,16 @@ TemporaryFile create_temporary(const std::string& path, const std::string& what,
 }  // namespace
 
 const FileSystemCalls& posix_calls() {
-  static const FileSystemCalls calls{::write, ::fsync, ::close, ::rename};
+  // ::open is variadic; FileSystemCalls needs a plain function pointer.
+  static const FileSystemCalls calls{
+      [](const char* path, int flags, mode_t mode) { return ::open(path, flags, mode); }, ::write, ::fsync,
+      ::close, ::rename};
   return calls;
 }
 
-std::vector<char> read_whole_file(const std::string& path, const std::string& what) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+std::vector<char> read_whole_file(const std::string& path, const std::string& what,
+                                  const FileSystemCalls& calls) {
+  const int fd = calls.open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) {
     const int err = errno;
     fail("cannot open ", what, " '", path, "': ", error_text(err));

@@ -17,9 +17,11 @@
 
 namespace horn::keras {
 
-// The system calls a write goes through. Tests replace some of them to inject faults
-// (ENOSPC from write, EIO from fsync or close, ...); each has the POSIX contract.
+// The system calls reads and writes go through. Tests replace some of them to inject faults
+// (ENOSPC from write, EIO from fsync or close, EACCES from open even when run as root, ...);
+// each has the POSIX contract.
 struct FileSystemCalls {
+  int (*open)(const char* path, int flags, mode_t mode);
   ssize_t (*write)(int fd, const void* data, size_t n);
   int (*fsync)(int fd);
   int (*close)(int fd);
@@ -29,7 +31,8 @@ const FileSystemCalls& posix_calls();
 
 // The file's bytes; throws an Error naming `what` and `path` when it is missing, a
 // directory, unreadable or fails while being read.
-std::vector<char> read_whole_file(const std::string& path, const std::string& what);
+std::vector<char> read_whole_file(const std::string& path, const std::string& what,
+                                  const FileSystemCalls& calls = posix_calls());
 
 // Writes `bytes` to `path` through a unique temporary file in the same directory.
 void write_file_atomically(const std::string& path, std::span<const char> bytes, const std::string& what,

@@ -25,6 +25,11 @@ int64_t count_elements(const std::vector<Output>& weights) {
 int64_t Layer::count_params() const { return count_elements(weights()); }
 int64_t Layer::count_trainable_params() const { return count_elements(trainable_weights()); }
 
+Output Layer::add_weight(Graph& g, const WeightShape& weight, const std::string& initializer,
+                         uint64_t seed) {
+  return ops::Variable(g, initializers::make(initializer, weight.shape, seed), weight.name);
+}
+
 LayerConfig Layer::config() const {
   LayerConfig c{{"type", type()}, {"name", name_}};
   if (input_shape_) c["input_shape"] = dims_text(input_shape_->dims());
@@ -55,17 +60,23 @@ Dense::Dense(int64_t units, DenseOptions options)
         return options;
       }()) {}
 
-Shape Dense::build(Graph& g, const Shape& input_shape, uint64_t seed) {
+LayerShapes Dense::shapes(const Shape& input_shape) const {
   if (input_shape.rank() != 1)
     fail("Dense '", name_, "': expects inputs of shape [batch, features], got [batch]+", input_shape,
          "; add a Flatten layer first");
-  Graph::NameScope scope(g, name_);
   const int64_t in = input_shape.dim(0), out = options_.units;
-  kernel_ = ops::Variable(g, initializers::make(options_.kernel_initializer, {in, out}, random::mix64(seed)),
-                          "kernel");
+  LayerShapes s{.output = Shape{out}, .weights = {{"kernel", Shape{in, out}}}};
+  if (options_.use_bias) s.weights.push_back({"bias", Shape{out}});
+  return s;
+}
+
+Shape Dense::build(Graph& g, const Shape& input_shape, uint64_t seed) {
+  const LayerShapes s = shapes(input_shape);
+  Graph::NameScope scope(g, name_);
+  kernel_ = add_weight(g, s.weights[0], options_.kernel_initializer, random::mix64(seed));
   if (options_.use_bias)
-    bias_ = ops::Variable(g, initializers::make(options_.bias_initializer, {out}, random::mix64(seed + 1)), "bias");
-  return output_shape_ = Shape{out};
+    bias_ = add_weight(g, s.weights[1], options_.bias_initializer, random::mix64(seed + 1));
+  return output_shape_ = s.output;
 }
 
 Output Dense::call(Output x, bool) {
@@ -99,6 +110,8 @@ Activation::Activation(std::string activation, ActivationOptions options) : acti
   input_shape_ = optional_shape(options.input_shape);
 }
 
+LayerShapes Activation::shapes(const Shape& input_shape) const { return {.output = input_shape}; }
+
 Shape Activation::build(Graph&, const Shape& input_shape, uint64_t) { return output_shape_ = input_shape; }
 
 Output Activation::call(Output x, bool) {
@@ -119,6 +132,8 @@ Dropout::Dropout(double rate, DropoutOptions options) : rate_(rate), seed_(optio
   name_ = options.name;
   input_shape_ = optional_shape(options.input_shape);
 }
+
+LayerShapes Dropout::shapes(const Shape& input_shape) const { return {.output = input_shape}; }
 
 Shape Dropout::build(Graph&, const Shape& input_shape, uint64_t seed) {
   build_seed_ = seed_ ? *seed_ : random::mix64(seed);
@@ -145,8 +160,12 @@ Flatten::Flatten(ShapeOptions options) {
   input_shape_ = optional_shape(options.input_shape);
 }
 
+LayerShapes Flatten::shapes(const Shape& input_shape) const {
+  return {.output = Shape{checked_num_elements(input_shape.dims(), str_cat("Flatten '", name_, "'"))}};
+}
+
 Shape Flatten::build(Graph&, const Shape& input_shape, uint64_t) {
-  return output_shape_ = Shape{input_shape.num_elements()};
+  return output_shape_ = shapes(input_shape).output;
 }
 
 Output Flatten::call(Output x, bool) {
@@ -159,19 +178,24 @@ Reshape::Reshape(std::vector<int64_t> target_shape, ShapeOptions options) : targ
   input_shape_ = optional_shape(options.input_shape);
 }
 
-Shape Reshape::build(Graph&, const Shape& input_shape, uint64_t) {
-  int64_t known = 1, unknown = 0;
-  for (int64_t d : target_) {
-    if (d < 0) ++unknown;
-    else known *= d;
-  }
-  std::vector<int64_t> dims = target_;
-  const int64_t n = input_shape.num_elements();
+LayerShapes Reshape::shapes(const Shape& input_shape) const {
+  const std::string what = str_cat("Reshape '", name_, "'");
+  std::vector<int64_t> known_dims;
+  for (int64_t d : target_)
+    if (d >= 0) known_dims.push_back(d);
+  const int64_t unknown = static_cast<int64_t>(target_.size() - known_dims.size());
+  const int64_t known = checked_num_elements(known_dims, what);
+  const int64_t n = checked_num_elements(input_shape.dims(), what);
   if (unknown > 1 || (unknown == 0 && known != n) || (unknown == 1 && (known == 0 || n % known)))
-    fail("Reshape '", name_, "': cannot reshape [batch]+", input_shape, " to [batch]+", Shape(target_));
+    fail(what, ": cannot reshape [batch]+", input_shape, " to [batch]+", Shape(target_));
+  std::vector<int64_t> dims = target_;
   for (int64_t& d : dims)
     if (d < 0) d = n / known;
-  return output_shape_ = Shape(dims);
+  return {.output = Shape(dims)};
+}
+
+Shape Reshape::build(Graph&, const Shape& input_shape, uint64_t) {
+  return output_shape_ = shapes(input_shape).output;
 }
 
 Output Reshape::call(Output x, bool) {
@@ -192,6 +216,8 @@ Input::Input(std::vector<int64_t> shape, std::string name) {
   input_shape_ = optional_shape(shape);
   if (!input_shape_) fail("Input: needs a shape");
 }
+
+LayerShapes Input::shapes(const Shape& input_shape) const { return {.output = input_shape}; }
 
 Shape Input::build(Graph&, const Shape& input_shape, uint64_t) { return output_shape_ = input_shape; }
 

@@ -19,6 +19,20 @@ namespace horn::keras {
 // A layer's constructor arguments as text, for saving a model's architecture.
 using LayerConfig = std::map<std::string, std::string>;
 
+// A variable a layer's build() creates: its name inside the layer ("kernel") and its shape.
+struct WeightShape {
+  std::string name;
+  Shape shape;
+};
+
+// What build() makes of its input, known before anything is built or allocated: the output
+// shape (without the batch dimension) and the weights, in weights() order. load_model compares
+// them with the file's tensors first, so a file cannot make Horn allocate more than it holds.
+struct LayerShapes {
+  Shape output;
+  std::vector<WeightShape> weights;
+};
+
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -29,6 +43,10 @@ class Layer {
   // The input shape (without the batch dimension) this layer declares, if it is a first layer.
   const std::optional<Shape>& declared_input_shape() const { return input_shape_; }
 
+  // The shapes build() gives for inputs shaped [batch] + input_shape, with build()'s checks,
+  // computed without a graph. Sizes may come from a hostile file: arithmetic on them is
+  // overflow-checked. build() takes its shapes from here, so the two cannot disagree.
+  virtual LayerShapes shapes(const Shape& input_shape) const = 0;
   // Creates the layer's variables in `g` (named "<layer>/kernel", ...) for inputs shaped
   // [batch] + input_shape; returns the output shape without the batch dimension.
   virtual Shape build(Graph& g, const Shape& input_shape, uint64_t seed) = 0;
@@ -53,6 +71,11 @@ class Layer {
   virtual LayerConfig config() const;
 
  protected:
+  // Keras's add_weight: the variable `weight` (named inside the current name scope), holding
+  // `initializer`'s values drawn from `seed`.
+  static Output add_weight(Graph& g, const WeightShape& weight, const std::string& initializer,
+                           uint64_t seed);
+
   std::string name_;
   std::optional<Shape> input_shape_;
   Shape output_shape_;
@@ -79,6 +102,7 @@ class Dense : public Layer {
   explicit Dense(DenseOptions options);
   Dense(int64_t units, DenseOptions options = {});
   std::string type() const override { return "Dense"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
   std::vector<Output> weights() const override;
@@ -99,6 +123,7 @@ class Activation : public Layer {
  public:
   explicit Activation(std::string activation, ActivationOptions options = {});
   std::string type() const override { return "Activation"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
   LayerConfig config() const override;
@@ -119,6 +144,7 @@ class Dropout : public Layer {
  public:
   explicit Dropout(double rate, DropoutOptions options = {});
   std::string type() const override { return "Dropout"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
   bool differs_in_training() const override { return true; }
@@ -139,6 +165,7 @@ class Flatten : public Layer {
  public:
   explicit Flatten(ShapeOptions options = {});
   std::string type() const override { return "Flatten"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
 };
@@ -147,6 +174,7 @@ class Reshape : public Layer {
  public:
   explicit Reshape(std::vector<int64_t> target_shape, ShapeOptions options = {});
   std::string type() const override { return "Reshape"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
   LayerConfig config() const override;
@@ -160,6 +188,7 @@ class Input : public Layer {
  public:
   explicit Input(std::vector<int64_t> shape, std::string name = "");
   std::string type() const override { return "InputLayer"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override { (void)training; return x; }
 };

@@ -110,8 +110,8 @@ void write_model_file(const std::string& path, const ModelFile& file, const File
   write_file_atomically(path, serialize_model_file(file), "model file", calls);
 }
 
-ModelFile read_model_file(const std::string& path) {
-  return parse_model_file(read_whole_file(path, "model file"), path);
+ModelFile read_model_file(const std::string& path, const FileSystemCalls& calls) {
+  return parse_model_file(read_whole_file(path, "model file", calls), path);
 }
 
 ModelFile parse_model_file(std::span<const char> bytes, const std::string& path) {

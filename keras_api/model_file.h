@@ -34,12 +34,12 @@ struct ModelFile {
   std::vector<std::pair<std::string, Tensor>> tensors;
 };
 
-// `calls` lets tests inject I/O faults.
+// `calls` (here and in read_model_file) lets tests inject I/O faults.
 void write_model_file(const std::string& path, const ModelFile& file,
                       const FileSystemCalls& calls = posix_calls());
 // Throws an Error naming the file and what is wrong: missing, a directory, unreadable, not a
 // Horn model, a newer version, truncated, corrupt (checksum mismatch) or inconsistent.
-ModelFile read_model_file(const std::string& path);
+ModelFile read_model_file(const std::string& path, const FileSystemCalls& calls = posix_calls());
 // The same over the file's bytes; `name` (the path) goes into every error.
 ModelFile parse_model_file(std::span<const char> bytes, const std::string& name);
 // The file's bytes, as write_model_file writes them.

@@ -22,23 +22,41 @@ BatchNormalization::BatchNormalization(BatchNormalizationOptions options) : opti
   input_shape_ = layer_config::optional_shape(options_.input_shape);
 }
 
-Shape BatchNormalization::build(Graph& g, const Shape& input_shape, uint64_t seed) {
-  rank_ = input_shape.rank() + 1;
-  feature_axis_ = options_.axis < 0 ? options_.axis + rank_ : options_.axis;
-  if (feature_axis_ < 1 || feature_axis_ >= rank_)
+int64_t BatchNormalization::feature_axis(const Shape& input_shape) const {
+  const int64_t rank = input_shape.rank() + 1;
+  const int64_t axis = options_.axis < 0 ? options_.axis + rank : options_.axis;
+  if (axis < 1 || axis >= rank)
     fail("BatchNormalization '", name_, "': axis ", options_.axis,
-         " is not a feature axis of inputs [batch]+", input_shape, " (expected one of 1..", rank_ - 1,
-         " or -1..", 1 - rank_, ")");
-  features_ = input_shape.dim(static_cast<int>(feature_axis_ - 1));
+         " is not a feature axis of inputs [batch]+", input_shape, " (expected one of 1..", rank - 1,
+         " or -1..", 1 - rank, ")");
+  return axis;
+}
+
+LayerShapes BatchNormalization::shapes(const Shape& input_shape) const {
+  const Shape features{input_shape.dim(static_cast<int>(feature_axis(input_shape) - 1))};
+  LayerShapes s{.output = input_shape};
+  if (options_.scale) s.weights.push_back({"gamma", features});
+  if (options_.center) s.weights.push_back({"beta", features});
+  s.weights.push_back({"moving_mean", features});
+  s.weights.push_back({"moving_variance", features});
+  return s;
+}
+
+Shape BatchNormalization::build(Graph& g, const Shape& input_shape, uint64_t seed) {
+  const LayerShapes s = shapes(input_shape);
+  rank_ = input_shape.rank() + 1;
+  feature_axis_ = feature_axis(input_shape);
+  features_ = s.weights.back().shape.dim(0);
   Graph::NameScope scope(g, name_);
-  auto variable = [&](const std::string& initializer, const char* name, uint64_t k) {
-    return ops::Variable(g, initializers::make(initializer, {features_}, random::mix64(seed + k)), name);
+  // Seeds stay per weight (gamma 0, beta 1, ...) whether or not scale and center are on.
+  auto variable = [&](const std::string& initializer, const std::string& name, uint64_t k) {
+    return add_weight(g, {name, Shape{features_}}, initializer, random::mix64(seed + k));
   };
   if (options_.scale) gamma_ = variable(options_.gamma_initializer, "gamma", 0);
   if (options_.center) beta_ = variable(options_.beta_initializer, "beta", 1);
   moving_mean_ = variable(options_.moving_mean_initializer, "moving_mean", 2);
   moving_variance_ = variable(options_.moving_variance_initializer, "moving_variance", 3);
-  return output_shape_ = input_shape;
+  return output_shape_ = s.output;
 }
 
 Output BatchNormalization::along_features(Output v) const {

@@ -40,6 +40,7 @@ class BatchNormalization : public Layer {
  public:
   explicit BatchNormalization(BatchNormalizationOptions options = {});
   std::string type() const override { return "BatchNormalization"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
   bool differs_in_training() const override { return true; }
@@ -52,6 +53,9 @@ class BatchNormalization : public Layer {
   // (x - mean) / sqrt(variance + epsilon) * gamma + beta, with mean and variance shaped to
   // broadcast over x.
   Output normalize(Output x, Output mean, Output variance) const;
+  // The feature axis of inputs [batch]+input_shape, batch axis included; throws when `axis`
+  // names none.
+  int64_t feature_axis(const Shape& input_shape) const;
   // A [features] vector shaped to broadcast along the feature axis of x.
   Output along_features(Output v) const;
 

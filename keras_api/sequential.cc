@@ -58,26 +58,38 @@ void Sequential::add(std::shared_ptr<Layer> layer) {
   layers_.push_back(std::move(layer));
 }
 
-void Sequential::build() {
-  if (built()) return;
+std::vector<LayerShapes> Sequential::layer_shapes() const {
   if (layers_.empty()) fail("Sequential: the model has no layers; add some with model.add(...)");
   const auto& declared = layers_[0]->declared_input_shape();
   if (!declared)
     fail("Sequential: the first layer ('", layers_[0]->name(), "') must state its input size ",
          "(input_dim or input_shape); only later layers infer theirs");
-  auto graph = std::make_unique<Graph>();
-  std::vector<int64_t> dims{-1};
-  dims.insert(dims.end(), declared->dims().begin(), declared->dims().end());
-  Output x = ops::Placeholder(*graph, DType::kFloat32, Shape(dims), "input");
+  std::vector<LayerShapes> shapes;
   Shape shape = *declared;
-  bool differs_in_training = false;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& layer = layers_[i];
     if (i > 0 && layer->declared_input_shape() && *layer->declared_input_shape() != shape)
       fail("Sequential: layer '", layer->name(), "' declares input shape ", *layer->declared_input_shape(),
            " but the previous layer outputs ", shape);
-    shape = layer->build(*graph, shape, random::mix64(options_.seed * 1000003 + i));
-    differs_in_training |= layer->differs_in_training();
+    shapes.push_back(layer->shapes(shape));
+    shape = shapes.back().output;
+  }
+  return shapes;
+}
+
+void Sequential::build() {
+  if (built()) return;
+  layer_shapes();  // every check before the graph exists
+  const Shape& declared = *layers_[0]->declared_input_shape();
+  auto graph = std::make_unique<Graph>();
+  std::vector<int64_t> dims{-1};
+  dims.insert(dims.end(), declared.dims().begin(), declared.dims().end());
+  Output x = ops::Placeholder(*graph, DType::kFloat32, Shape(dims), "input");
+  Shape shape = declared;
+  bool differs_in_training = false;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    shape = layers_[i]->build(*graph, shape, random::mix64(options_.seed * 1000003 + i));
+    differs_in_training |= layers_[i]->differs_in_training();
   }
   auto forward = [&](bool training) {
     Output h = x;

@@ -112,6 +112,9 @@ class Sequential {
   void save_weights(const std::string& path);
   void load_weights(const std::string& path);
 
+  // Each layer's output and weight shapes, as build() will create them, computed without a
+  // graph or any allocation; throws what build() would for layers that do not fit together.
+  std::vector<LayerShapes> layer_shapes() const;
   // Creates the graph and the variables (done by compile/fit/predict when needed).
   void build();
   bool built() const { return graph_ != nullptr; }
@@ -132,7 +135,7 @@ class Sequential {
   bool stop_training = false;  // set by callbacks (EarlyStopping)
 
  private:
-  friend Sequential model_from_file(const ModelFile& file, const std::string& path);
+  friend Sequential rebuild_model(const ModelFile& file, const std::string& path);
   struct Batch;
   Tensor prepare_x(const Tensor& x, const char* where) const;
   Tensor prepare_y(const Tensor& y, const char* where) const;
@@ -158,7 +161,8 @@ class Sequential {
 // Recreates a model saved with Sequential::save: architecture, weights, and (if it was
 // compiled) loss, metrics, optimizer and its state, ready to predict or resume training.
 Sequential load_model(const std::string& path);
-// The same from a file already read (keras_api/model_file.h); `path` names it in errors.
+// The same from a file already read (keras_api/model_file.h); every error is an Error naming
+// `path`.
 Sequential model_from_file(const ModelFile& file, const std::string& path);
 
 }  // namespace horn::keras

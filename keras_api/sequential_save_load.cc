@@ -37,6 +37,37 @@ std::shared_ptr<Layer> layer_from_file(const LayerConfig& c, const std::string& 
   }
 }
 
+// The file decides the layers' sizes (a Dense claiming 2^31 units, say), so before anything is
+// built or allocated every weight the layers will create is compared with the tensor the file
+// holds for it, its size counted with overflow checks. The file's tensors were checked against
+// its bytes when it was read, so building allocates no more than the file holds (the optimizer
+// adds slots of the same shapes).
+void check_weights_against_file(const Sequential& model, const ModelFile& file, const std::string& path) {
+  std::map<std::string, const Tensor*> held;
+  for (const auto& [name, t] : file.tensors) held[name] = &t;
+  const std::vector<LayerShapes> shapes = model.layer_shapes();
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const Layer& layer = *model.layers()[i];
+    for (const WeightShape& w : shapes[i].weights) {
+      const std::string tensor = layer.name() + "/" + w.name;
+      const std::string what = str_cat("model file '", path, "': layer '", layer.name(), "' (", layer.type(),
+                                       ") weight '", w.name, "'");
+      uint64_t bytes = 0;
+      if (__builtin_mul_overflow(static_cast<uint64_t>(checked_num_elements(w.shape.dims(), what)),
+                                 dtype_size(DType::kFloat32), &bytes))
+        fail(what, ": shape ", w.shape, " needs more bytes than memory can hold");
+      auto it = held.find(tensor);
+      if (it == held.end())
+        fail(what, " needs float32", w.shape, " (", bytes, " bytes), but the file has no tensor '", tensor,
+             "'");
+      const Tensor& found = *it->second;
+      if (found.shape() != w.shape || found.dtype() != DType::kFloat32)
+        fail(what, " needs float32", w.shape, " (", bytes, " bytes), the file holds ",
+             dtype_name(found.dtype()), found.shape(), " (", found.nbytes(), " bytes)");
+    }
+  }
+}
+
 }  // namespace
 
 void Sequential::save(const std::string& path) {
@@ -90,11 +121,15 @@ void Sequential::load_weights(const std::string& path) {
   set_weights(weights);
 }
 
-Sequential load_model(const std::string& path) {
-  const ModelFile file = read_model_file(path);
+// model_from_file's work, without its wrapping of errors; a friend of Sequential.
+Sequential rebuild_model(const ModelFile& file, const std::string& path);
+
+Sequential load_model(const std::string& path) { return model_from_file(read_model_file(path), path); }
+
+Sequential model_from_file(const ModelFile& file, const std::string& path) {
   // Everything below interprets the file's contents: an error anywhere names the file.
   try {
-    return model_from_file(file, path);
+    return rebuild_model(file, path);
   } catch (const Error& e) {
     if (std::string(e.what()).find(path) != std::string::npos) throw;
     fail("model file '", path, "': ", e.what());
@@ -103,7 +138,7 @@ Sequential load_model(const std::string& path) {
   }
 }
 
-Sequential model_from_file(const ModelFile& file, const std::string& path) {
+Sequential rebuild_model(const ModelFile& file, const std::string& path) {
   auto setting = [&](const std::string& key) -> const std::string& {
     auto it = file.settings.find(key);
     if (it == file.settings.end()) fail("model file '", path, "': the setting '", key, "' is missing");
@@ -114,6 +149,7 @@ Sequential model_from_file(const ModelFile& file, const std::string& path) {
   Sequential model(
       SequentialOptions{.name = setting("name"), .seed = parse_u64(setting("seed"), path, "seed")});
   for (size_t i = 0; i < file.layers.size(); ++i) model.add(layer_from_file(file.layers[i], path, i));
+  check_weights_against_file(model, file, path);
   std::map<std::string, Tensor> tensors(file.tensors.begin(), file.tensors.end());
   auto restore = [&](const Output& v) {
     auto it = tensors.find(v.node->name);

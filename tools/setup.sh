@@ -12,7 +12,7 @@ packages=(
   libgtest-dev             # GoogleTest
   libbenchmark-dev         # Google Benchmark
   zlib1g-dev               # gzip-compressed IDX files
-  clang-14                 # fuzzing (tools/fuzz.sh): libFuzzer needs clang
+  clang-14                 # fuzzing (--config=fuzz, tools/fuzz.sh): libFuzzer needs clang
   libfuzzer-14-dev         # libFuzzer's headers and runtime for clang-14
 )
 

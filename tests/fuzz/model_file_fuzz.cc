@@ -1,6 +1,8 @@
-// libFuzzer target: the .horn reader (model and weights files share it). A crafted file can
-// carry a correct checksum, so when the first input byte is odd the target writes the right
-// payload size and CRC into the header, letting the fuzzer reach the payload's parser.
+// libFuzzer target: the .horn reader and load_model's rebuilding of a model from what it read
+// (layers from their configs, weights checked against the file, variables, compile). A crafted
+// file can carry a correct checksum, so when the first input byte is odd the target writes the
+// right payload size and CRC into the header, letting the fuzzer reach the payload's parser.
+// Run with a malloc limit (tools/fuzz.sh): a file must not make Horn allocate more than it holds.
 #include <zlib.h>
 
 #include <cstddef>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "keras_api/model_file.h"
+#include "keras_api/sequential.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
@@ -22,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::memcpy(bytes.data() + 20, &crc, 4);
   }
   try {
-    horn::keras::parse_model_file(bytes, "fuzz.horn");
+    const horn::keras::ModelFile file = horn::keras::parse_model_file(bytes, "fuzz.horn");
+    horn::keras::model_from_file(file, "fuzz.horn");
   } catch (const horn::Error&) {
   }
   return 0;

@@ -28,5 +28,34 @@ TEST(FuzzRegression, EmptyAndTinyInputsAreCleanErrors) {
   expect_error([] { ModelCheckpoint c("{"); }, {"never closed"});
 }
 
+// A model_file_fuzz input as a .horn file: the target's leading flag byte dropped. The corpus
+// is in this test's runfiles.
+std::string model_seed_as_file(const std::string& seed) {
+  std::ifstream in("tests/fuzz/corpus/model_file_fuzz/" + seed, std::ios::binary);
+  EXPECT_TRUE(in) << seed;
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return write(seed + ".horn", bytes.empty() ? bytes : bytes.substr(1));
+}
+
+// The model file fuzzer (tests/fuzz/model_file_fuzz.cc) reaches load_model's building path
+// only from inputs that get that far: its model seeds must load whole, and the compiled_* ones
+// with their loss and optimizer state.
+TEST(FuzzRegression, TheModelSeedsLoadWhole) {
+  for (const std::string seed : {"model_0", "model_1", "compiled_dense", "compiled_conv"}) {
+    Sequential m = load_model(model_seed_as_file(seed));
+    EXPECT_EQ(m.compiled(), seed.starts_with("compiled")) << seed;
+    EXPECT_GT(m.count_params(), 0) << seed;
+  }
+}
+
+// compiled_dense with dense_2's units raised to 2^31: load_model allocated the 32 GB kernel
+// before comparing it with the file (an out-of-memory crash under the fuzzer's ASan).
+TEST(FuzzRegression, ALayerClaimingHugeWeightsIsRefusedBeforeAllocating) {
+  const std::string path = model_seed_as_file("huge_units");
+  expect_error([&] { load_model(path); },
+               {path, "layer 'dense_2' (Dense) weight 'kernel'", "needs float32[4,2147483648]",
+                "the file holds float32[4,2]"});
+}
+
 }  // namespace
 }  // namespace horn::keras
