@@ -6,6 +6,7 @@
 
 #include "core/attr.h"
 #include "keras_api/model_file.h"
+#include "keras_api/model_formats.h"
 #include "keras_api/sequential.h"
 
 namespace horn::keras {
@@ -33,13 +34,15 @@ std::shared_ptr<Layer> layer_from_file(const LayerConfig& c, const std::string& 
   try {
     return layer_from_config(c);
   } catch (const std::exception& e) {
-    fail("model file '", path, "': layer ", index, " cannot be rebuilt from its config: ", e.what());
+    const auto name = c.find("name");
+    fail("model file '", path, "': layer ", index, name != c.end() ? " '" + name->second + "'" : "",
+         " cannot be rebuilt from its config: ", e.what());
   }
 }
 
 }  // namespace
 
-void Sequential::save(const std::string& path) {
+ModelFile Sequential::to_model_file() {
   build();
   ModelFile file;
   file.settings = {{"kind", "model"}, {"name", options_.name}, {"seed", std::to_string(options_.seed)},
@@ -61,8 +64,10 @@ void Sequential::save(const std::string& path) {
     for (const Output& v : optimizer_->variables())
       file.tensors.emplace_back(v.node->name, session_->variable_value(v.node));
   }
-  write_model_file(path, file);
+  return file;
 }
+
+void Sequential::save(const std::string& path) { write_any_model_file(path, to_model_file()); }
 
 void Sequential::save_weights(const std::string& path) {
   build();
@@ -91,7 +96,7 @@ void Sequential::load_weights(const std::string& path) {
 }
 
 Sequential load_model(const std::string& path) {
-  const ModelFile file = read_model_file(path);
+  const ModelFile file = read_any_model_file(path);
   // Everything below interprets the file's contents: an error anywhere names the file.
   try {
     return model_from_file(file, path);
@@ -136,7 +141,10 @@ Sequential model_from_file(const ModelFile& file, const std::string& path) {
     model.compile({.loss = setting("loss"),
                    .optimizer = optimizers::from_config(setting("optimizer"), config),
                    .metrics = metrics});
-    for (const Output& v : model.optimizer_->variables()) restore(v);
+    // Files of other frameworks carry no optimizer state Horn can use: training resumes fresh.
+    const auto state = file.settings.find("optimizer_state");
+    if (state == file.settings.end() || state->second != "none")
+      for (const Output& v : model.optimizer_->variables()) restore(v);
   }
   model.session_->set_run_counter(parse_u64(setting("run_counter"), path, "run_counter"));
   return model;

@@ -1,0 +1,27 @@
+// The model file formats load_model and Sequential::save speak, and how each is chosen.
+//
+//   load_model(path) looks at the content: Horn's magic "HORNMODL" is a .horn file; a directory
+//   holding model.json, or a JSON file, is a TensorFlow.js Layers model (tfjs_format.h).
+//   save(path) goes by the name, as Keras's save does: a path ending in "/" or ".json", or an
+//   existing directory, is a TensorFlow.js model (<dir>/model.json and its weight shard, the
+//   layout tf.loadLayersModel reads); anything else is a .horn file.
+// Every format is read into and written from a ModelFile (model_file.h), so a model rebuilt from
+// any of them goes through the same checks.
+#pragma once
+#include <string>
+
+#include "keras_api/model_file.h"
+
+namespace horn::keras {
+
+enum class ModelFormat { kHorn, kTfjs };
+
+ModelFormat format_of_saved_model(const std::string& path);  // by content; throws if unreadable
+ModelFormat format_for_saving(const std::string& path);      // by name
+// For kTfjs: the model.json that `path` names.
+std::string tfjs_model_json_path(const std::string& path);
+
+ModelFile read_any_model_file(const std::string& path);
+void write_any_model_file(const std::string& path, const ModelFile& file);
+
+}  // namespace horn::keras
