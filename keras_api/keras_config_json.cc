@@ -400,7 +400,8 @@ void read_keras_training_config(const json& training, ModelFile* file) {
   std::string metrics;
   if (training.contains("metrics") && !training["metrics"].is_null()) {
     const json& m = training["metrics"];
-    if (!m.is_array()) refuse("metrics that are not a list of names (", m.dump(), ")");
+    // TensorFlow.js writes {} for a model compiled without metrics.
+    if (!m.is_array() && !(m.is_object() && m.empty())) refuse("metrics that are not a list of names (", m.dump(), ")");
     for (const json& name : m) {
       if (!name.is_string()) refuse("the metric ", name.dump());
       metrics += (metrics.empty() ? "" : ",") + name.get<std::string>();

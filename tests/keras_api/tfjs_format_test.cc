@@ -1,0 +1,176 @@
+// TensorFlow.js Layers files against TensorFlow.js itself (tools/tfjs_peer/tfjs_peer.js, pure
+// JavaScript CPU backend): Horn predicts what TensorFlow.js predicted for models it trained,
+// and TensorFlow.js predicts what Horn predicted for models Horn trained and exported.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "keras_api/keras.h"
+#include "keras_api/model_formats.h"
+#include "tests/keras_api/tfjs_peer_util.h"
+#include "tests/test_util.h"
+
+namespace horn::keras {
+namespace {
+using testing::max_abs_diff;
+using testing::read_io_json;
+using testing::temp_dir;
+
+constexpr double kTolerance = 1e-5;  // the bound on |Horn - TensorFlow.js|
+const char* const kModels[] = {"mlp", "cnn", "cnn_flat", "cnn_gmax", "functional"};
+
+// Loads <dir>/<model> and checks Horn's predictions against the io.json TensorFlow.js wrote.
+void expect_predicts_like_tfjs(const std::string& dir, const std::string& model_name) {
+  SCOPED_TRACE(model_name);
+  const std::string model_dir = dir + "/" + model_name;
+  auto [x, y] = read_io_json(model_dir + "/io.json");
+  Sequential model = load_model(model_dir);
+  const double diff = max_abs_diff(model.predict(x), y);
+  std::cout << model_name << ": max |Horn - TensorFlow.js| = " << diff << "\n";
+  EXPECT_LE(diff, kTolerance);
+}
+
+TEST(TfjsFormat, PredictsLikeTensorFlowJsOnCommittedModels) {
+  for (const char* m : kModels) expect_predicts_like_tfjs(testing::runfile("tests/keras_api/testdata/tfjs"), m);
+}
+
+TEST(TfjsFormat, PredictsLikeTensorFlowJsOnModelsItTrainsNow) {
+  const std::string dir = temp_dir() + "/fresh_tfjs";
+  ASSERT_TRUE(testing::run_tfjs_peer("make-fixtures '" + dir + "'"));
+  for (const char* m : kModels) expect_predicts_like_tfjs(dir, m);
+}
+
+TEST(TfjsFormat, ReadsLayersAndTrainingConfig) {
+  const std::string dir = testing::runfile("tests/keras_api/testdata/tfjs");
+  Sequential mlp = load_model(dir + "/mlp/model.json");  // the file itself, or its directory
+  ASSERT_EQ(mlp.layers().size(), 10u);
+  EXPECT_EQ(mlp.layers()[0]->name(), "dense_Dense1");
+  EXPECT_EQ(mlp.layers()[2]->type(), "Dropout");
+  EXPECT_EQ(mlp.layers()[6]->type(), "Activation");
+  ASSERT_TRUE(mlp.compiled());
+  const ModelFile mlp_file = mlp.to_model_file();
+  EXPECT_EQ(mlp_file.settings.at("loss"), "categorical_crossentropy");
+  EXPECT_EQ(mlp_file.settings.at("metrics"), "accuracy");
+  EXPECT_EQ(mlp_file.settings.at("optimizer"), "Adam");
+  EXPECT_EQ(std::stod(mlp_file.settings.at("optimizer.learning_rate")), 0.01);
+
+  Sequential functional = load_model(dir + "/functional");
+  ASSERT_EQ(functional.layers().size(), 3u);
+  EXPECT_EQ(functional.layers()[0]->type(), "InputLayer");
+  const ModelFile f = functional.to_model_file();
+  EXPECT_EQ(f.settings.at("optimizer"), "SGD");  // TensorFlow.js's Momentum optimizer
+  EXPECT_EQ(std::stod(f.settings.at("optimizer.momentum")), 0.9);
+  EXPECT_EQ(f.settings.at("metrics"), "");
+
+  // A loaded model trains on (fresh optimizer state: TensorFlow.js's is not imported).
+  auto [x, y] = read_io_json(dir + "/functional/io.json");
+  EXPECT_TRUE(std::isfinite(functional.train_on_batch(x, y)[0]));
+}
+
+// Horn-trained models Horn exports, TensorFlow.js loads and predicts with.
+Sequential horn_mlp() {
+  Sequential model(SequentialOptions{.name = "horn_mlp", .seed = 42});
+  model.add(Dense(12, {.activation = "tanh", .input_shape = {5}}));
+  model.add(Dense(10, {.activation = "relu", .kernel_initializer = "he_uniform"}));
+  model.add(Dropout(0.2));
+  model.add(Dense(8, {.activation = "elu"}));
+  model.add(Dense(8, {.activation = "selu", .use_bias = false}));
+  model.add(Dense(6, {.activation = "softplus"}));
+  model.add(Activation("softsign"));
+  model.add(Dense(6, {.activation = "hard_sigmoid"}));
+  model.add(Dense(3, {.activation = "softmax"}));
+  model.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
+  return model;
+}
+
+Sequential horn_cnn() {
+  Sequential model(SequentialOptions{.name = "horn_cnn", .seed = 7});
+  model.add(Conv2D(4, 3, {.activation = "relu", .input_shape = {9, 8, 2}}));
+  model.add(BatchNormalization({.momentum = 0.8}));
+  model.add(ZeroPadding2D({{1, 0}, {0, 1}}));
+  model.add(MaxPooling2D({.pool_size = {2, 2}}));
+  model.add(Conv2D(5, {2, 3}, {.strides = {1, 2}, .padding = "same", .use_bias = false}));
+  model.add(BatchNormalization({.epsilon = 0.01}));
+  model.add(Activation("relu"));
+  model.add(AveragePooling2D({.pool_size = {2, 2}, .strides = {1, 1}, .padding = "same"}));
+  model.add(Flatten());
+  model.add(Dense(3, {.activation = "softmax"}));
+  model.compile({.loss = "categorical_crossentropy", .optimizer = optimizers::SGD({.learning_rate = 0.05, .momentum = 0.9})});
+  return model;
+}
+
+Tensor random_tensor(const Shape& shape, uint64_t seed) { return Tensor::uniform(DType::kFloat32, shape, -1, 1, seed); }
+
+Tensor one_hot_labels(int64_t n, int64_t classes) {
+  std::vector<float> v(n * classes, 0);
+  for (int64_t i = 0; i < n; ++i) v[i * classes + (i * 5 + 1) % classes] = 1;
+  return Tensor(Shape{n, classes}, v);
+}
+
+void expect_tfjs_predicts_like_horn(Sequential model, const Shape& x_shape, const std::string& name) {
+  SCOPED_TRACE(name);
+  const int64_t n = x_shape.dim(0);
+  const Tensor x = random_tensor(x_shape, 3);
+  const Tensor y = one_hot_labels(n, 3);
+  model.fit(x, y, {.batch_size = 8, .epochs = 2, .verbose = 0});
+  const Tensor horn = model.predict(x);
+  const std::string dir = temp_dir() + "/" + name + "/";
+  model.save(dir);  // a path ending in "/": a TensorFlow.js directory
+  ASSERT_TRUE(std::filesystem::exists(dir + "model.json"));
+  ASSERT_TRUE(std::filesystem::exists(dir + "group1-shard1of1.bin"));
+
+  testing::write_io_json(dir + "in.json", x, y);
+  ASSERT_TRUE(testing::run_tfjs_peer("predict '" + dir + "' '" + dir + "in.json' '" + dir + "out.json'"));
+  const double diff = max_abs_diff(read_io_json(dir + "out.json").second, horn);
+  std::cout << name << ": max |TensorFlow.js - Horn| = " << diff << "\n";
+  EXPECT_LE(diff, kTolerance);
+  // Its trainingConfig compiles the model in TensorFlow.js, which trains on.
+  EXPECT_TRUE(testing::run_tfjs_peer("load-train '" + dir + "' '" + dir + "in.json'"));
+  // And Horn reads its own export back bitwise.
+  Sequential again = load_model(dir);
+  const Tensor reloaded = again.predict(x);
+  EXPECT_EQ(max_abs_diff(reloaded, horn), 0.0);
+}
+
+TEST(TfjsFormat, TensorFlowJsPredictsLikeHornOnAnExportedMlp) {
+  expect_tfjs_predicts_like_horn(horn_mlp(), Shape{16, 5}, "horn_mlp");
+}
+
+TEST(TfjsFormat, TensorFlowJsPredictsLikeHornOnAnExportedCnn) {
+  expect_tfjs_predicts_like_horn(horn_cnn(), Shape{16, 9, 8, 2}, "horn_cnn");
+}
+
+TEST(TfjsFormat, SaveChoosesTheFormatByName) {
+  EXPECT_EQ(format_for_saving("m.horn"), ModelFormat::kHorn);
+  EXPECT_EQ(format_for_saving("m"), ModelFormat::kHorn);
+  EXPECT_EQ(format_for_saving("out/"), ModelFormat::kTfjs);
+  EXPECT_EQ(format_for_saving("out/model.json"), ModelFormat::kTfjs);
+  EXPECT_EQ(format_for_saving(temp_dir()), ModelFormat::kTfjs);  // an existing directory
+  EXPECT_EQ(tfjs_model_json_path("out/"), "out/model.json");
+  EXPECT_EQ(tfjs_model_json_path("out"), "out/model.json");
+
+  Sequential model = horn_mlp();
+  const std::string json_path = temp_dir() + "/named/my_model.json";
+  model.save(json_path);
+  EXPECT_TRUE(std::filesystem::exists(temp_dir() + "/named/group1-shard1of1.bin"));
+  EXPECT_EQ(format_of_saved_model(json_path), ModelFormat::kTfjs);
+  Sequential again = load_model(json_path);
+  const Tensor x = random_tensor(Shape{4, 5}, 1);
+  EXPECT_EQ(max_abs_diff(again.predict(x), model.predict(x)), 0.0);
+  // The .horn format is unchanged for other names.
+  model.save(temp_dir() + "/plain.horn");
+  EXPECT_EQ(format_of_saved_model(temp_dir() + "/plain.horn"), ModelFormat::kHorn);
+}
+
+TEST(TfjsFormat, ExportRefusesOptimizersTensorFlowJsLacks) {
+  Sequential model(SequentialOptions{.seed = 1});
+  model.add(Dense(2, {.input_dim = 3}));
+  model.compile({.loss = "mse", .optimizer = "nadam"});
+  testing::expect_error([&] { model.save(temp_dir() + "/nadam/"); }, {"TensorFlow.js has no Nadam optimizer"});
+  EXPECT_FALSE(std::filesystem::exists(temp_dir() + "/nadam/model.json"));
+}
+
+}  // namespace
+}  // namespace horn::keras
