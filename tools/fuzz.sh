@@ -25,14 +25,16 @@ declare -A sources=(
   [idx_reader_fuzz]="keras_api/datasets/idx.cc keras_api/datasets/gzip_reader.cc"
   [model_file_fuzz]="keras_api/model_file.cc keras_api/file_io.cc"
   [checkpoint_pattern_fuzz]="keras_api/checkpoint_pattern.cc"
+  [tfjs_model_fuzz]="keras_api/tfjs_format.cc keras_api/keras_config_json.cc keras_api/file_io.cc core/attr.cc core/fused_program.cc"
 )
-targets=(idx_reader_fuzz model_file_fuzz checkpoint_pattern_fuzz)
+targets=(idx_reader_fuzz model_file_fuzz checkpoint_pattern_fuzz tfjs_model_fuzz)
 
 build() {
   mkdir -p "$OUT/obj"
   local objs=() src obj
-  for src in "${common[@]}" ${sources[idx_reader_fuzz]} ${sources[model_file_fuzz]} \
-             ${sources[checkpoint_pattern_fuzz]}; do
+  local all=() t2
+  for t2 in "${targets[@]}"; do all+=(${sources[$t2]}); done
+  for src in "${common[@]}" $(printf '%s\n' "${all[@]}" | sort -u); do
     obj="$OUT/obj/${src//\//_}.o"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
       echo "fuzz: compiling $src"
