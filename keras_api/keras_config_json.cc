@@ -346,7 +346,7 @@ const std::map<std::string, std::string>& tfjs_to_keras_keys() {
 
 }  // namespace
 
-void read_keras_model_config(const json& model_config, ModelFile* file) {
+void read_keras_model_config(const json& model_config, ModelFile* file, const std::string& keras_version) {
   if (!model_config.is_object() || !model_config.contains("class_name") || !model_config["class_name"].is_string())
     fail("the model config has no \"class_name\"");
   const std::string cls = model_config["class_name"];
@@ -369,6 +369,9 @@ void read_keras_model_config(const json& model_config, ModelFile* file) {
       previous = k.name();
     }
     file->layers.push_back(layer_config_from_keras(k, i == 0));
+    if (keras_version.rfind("3", 0) == 0 && file->layers.back().count("activation") &&
+        file->layers.back().at("activation") == "hard_sigmoid")
+      k.refuse("Keras 3's hard_sigmoid (relu6(x + 3) / 6) is not supported; Horn's is Keras 2's (0.2 x + 0.5)");
   }
   if (cls != "Sequential") {
     auto ends = [&](const char* key) {

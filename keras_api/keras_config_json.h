@@ -28,7 +28,10 @@ enum class KerasDialect { kKeras, kTfjs };
 
 // {"class_name": "Sequential" | "Model" | "Functional", "config": {...}} -> layers in order,
 // the first carrying the input shape. Sets settings "name" of `file` and appends its layers.
-void read_keras_model_config(const nlohmann::json& model_config, ModelFile* file);
+// `keras_version` is the file's ("3.3.3"): Keras 3 redefined hard_sigmoid (relu6(x + 3) / 6,
+// not Keras 2's and TensorFlow.js's 0.2 x + 0.5), so Keras 3 files using it are refused.
+void read_keras_model_config(const nlohmann::json& model_config, ModelFile* file,
+                             const std::string& keras_version = "");
 // A training config ({"loss", "metrics", "optimizer_config"}) -> settings "loss", "metrics",
 // "optimizer", "optimizer.<key>" of `file`. Optimizer state is not imported: the file says so
 // with the setting "optimizer_state" = "none", and training resumes with fresh slots.

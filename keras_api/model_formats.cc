@@ -6,6 +6,7 @@
 
 #include <cctype>
 
+#include "keras_api/h5_format.h"
 #include "keras_api/tfjs_format.h"
 
 namespace horn::keras {
@@ -37,6 +38,7 @@ std::string first_bytes(const std::string& path, size_t n) {
 ModelFormat format_of_saved_model(const std::string& path) {
   if (is_directory(path)) return ModelFormat::kTfjs;
   const std::string head = first_bytes(path, 64);
+  if (head.compare(0, sizeof kHdf5Magic, kHdf5Magic, sizeof kHdf5Magic) == 0) return ModelFormat::kKerasH5;
   for (char c : head) {
     if (c == '{') return ModelFormat::kTfjs;
     if (!std::isspace(static_cast<unsigned char>(c))) break;
@@ -46,6 +48,7 @@ ModelFormat format_of_saved_model(const std::string& path) {
 
 ModelFormat format_for_saving(const std::string& path) {
   if (ends_with(path, "/") || ends_with(path, ".json") || is_directory(path)) return ModelFormat::kTfjs;
+  if (ends_with(path, ".h5") || ends_with(path, ".hdf5") || ends_with(path, ".keras.h5")) return ModelFormat::kKerasH5;
   return ModelFormat::kHorn;
 }
 
@@ -57,6 +60,7 @@ std::string tfjs_model_json_path(const std::string& path) {
 ModelFile read_any_model_file(const std::string& path) {
   switch (format_of_saved_model(path)) {
     case ModelFormat::kTfjs: return read_tfjs_model(path);
+    case ModelFormat::kKerasH5: return read_keras_h5(path);
     case ModelFormat::kHorn: break;
   }
   return read_model_file(path);
@@ -65,6 +69,7 @@ ModelFile read_any_model_file(const std::string& path) {
 void write_any_model_file(const std::string& path, const ModelFile& file) {
   switch (format_for_saving(path)) {
     case ModelFormat::kTfjs: return write_tfjs_model(tfjs_model_json_path(path), file);
+    case ModelFormat::kKerasH5: return write_keras_h5(path, file);
     case ModelFormat::kHorn: break;
   }
   write_model_file(path, file);

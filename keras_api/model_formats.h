@@ -1,10 +1,12 @@
 // The model file formats load_model and Sequential::save speak, and how each is chosen.
 //
-//   load_model(path) looks at the content: Horn's magic "HORNMODL" is a .horn file; a directory
-//   holding model.json, or a JSON file, is a TensorFlow.js Layers model (tfjs_format.h).
-//   save(path) goes by the name, as Keras's save does: a path ending in "/" or ".json", or an
-//   existing directory, is a TensorFlow.js model (<dir>/model.json and its weight shard, the
-//   layout tf.loadLayersModel reads); anything else is a .horn file.
+//   load_model(path) looks at the content: Horn's magic "HORNMODL" is a .horn file, HDF5's
+//   signature a Keras 2 .h5 model (h5_format.h); a directory holding model.json, or a JSON
+//   file, is a TensorFlow.js Layers model (tfjs_format.h).
+//   save(path) goes by the name, as Keras's save does: ".h5" or ".hdf5" is Keras 2's HDF5; a
+//   path ending in "/" or ".json", or an existing directory, is a TensorFlow.js model
+//   (<dir>/model.json and its weight shard, the layout tf.loadLayersModel reads); anything else
+//   is a .horn file.
 // Every format is read into and written from a ModelFile (model_file.h), so a model rebuilt from
 // any of them goes through the same checks.
 #pragma once
@@ -14,7 +16,7 @@
 
 namespace horn::keras {
 
-enum class ModelFormat { kHorn, kTfjs };
+enum class ModelFormat { kHorn, kTfjs, kKerasH5 };
 
 ModelFormat format_of_saved_model(const std::string& path);  // by content; throws if unreadable
 ModelFormat format_for_saving(const std::string& path);      // by name

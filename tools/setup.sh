@@ -13,6 +13,8 @@ packages=(
   libbenchmark-dev         # Google Benchmark
   zlib1g-dev               # gzip-compressed IDX files
   nlohmann-json3-dev       # JSON: Keras model configs (TensorFlow.js model.json, .h5 attributes)
+  libhdf5-dev              # HDF5: Keras .h5 model files
+  python3-h5py             # tests: the .h5 fixture generator and the Keras-style .h5 reader
   clang-14                 # fuzzing (tools/fuzz.sh): libFuzzer needs clang
   libfuzzer-14-dev         # libFuzzer's headers and runtime for clang-14
 )

@@ -9,6 +9,7 @@
 
 #include "keras_api/keras.h"
 #include "keras_api/model_formats.h"
+#include "tests/keras_api/horn_models.h"
 #include "tests/keras_api/tfjs_peer_util.h"
 #include "tests/test_util.h"
 
@@ -17,6 +18,10 @@ namespace {
 using testing::max_abs_diff;
 using testing::read_io_json;
 using testing::temp_dir;
+using test_models::horn_cnn;
+using test_models::horn_mlp;
+using test_models::one_hot_labels;
+using test_models::random_tensor;
 
 constexpr double kTolerance = 1e-5;  // the bound on |Horn - TensorFlow.js|
 const char* const kModels[] = {"mlp", "cnn", "cnn_flat", "cnn_gmax", "functional"};
@@ -49,12 +54,7 @@ TEST(TfjsFormat, ReadsLayersAndTrainingConfig) {
   EXPECT_EQ(mlp.layers()[0]->name(), "dense_Dense1");
   EXPECT_EQ(mlp.layers()[2]->type(), "Dropout");
   EXPECT_EQ(mlp.layers()[6]->type(), "Activation");
-  ASSERT_TRUE(mlp.compiled());
-  const ModelFile mlp_file = mlp.to_model_file();
-  EXPECT_EQ(mlp_file.settings.at("loss"), "categorical_crossentropy");
-  EXPECT_EQ(mlp_file.settings.at("metrics"), "accuracy");
-  EXPECT_EQ(mlp_file.settings.at("optimizer"), "Adam");
-  EXPECT_EQ(std::stod(mlp_file.settings.at("optimizer.learning_rate")), 0.01);
+  test_models::expect_fixture_mlp_compiled(mlp);
 
   Sequential functional = load_model(dir + "/functional");
   ASSERT_EQ(functional.layers().size(), 3u);
@@ -67,46 +67,6 @@ TEST(TfjsFormat, ReadsLayersAndTrainingConfig) {
   // A loaded model trains on (fresh optimizer state: TensorFlow.js's is not imported).
   auto [x, y] = read_io_json(dir + "/functional/io.json");
   EXPECT_TRUE(std::isfinite(functional.train_on_batch(x, y)[0]));
-}
-
-// Horn-trained models Horn exports, TensorFlow.js loads and predicts with.
-Sequential horn_mlp() {
-  Sequential model(SequentialOptions{.name = "horn_mlp", .seed = 42});
-  model.add(Dense(12, {.activation = "tanh", .input_shape = {5}}));
-  model.add(Dense(10, {.activation = "relu", .kernel_initializer = "he_uniform"}));
-  model.add(Dropout(0.2));
-  model.add(Dense(8, {.activation = "elu"}));
-  model.add(Dense(8, {.activation = "selu", .use_bias = false}));
-  model.add(Dense(6, {.activation = "softplus"}));
-  model.add(Activation("softsign"));
-  model.add(Dense(6, {.activation = "hard_sigmoid"}));
-  model.add(Dense(3, {.activation = "softmax"}));
-  model.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
-  return model;
-}
-
-Sequential horn_cnn() {
-  Sequential model(SequentialOptions{.name = "horn_cnn", .seed = 7});
-  model.add(Conv2D(4, 3, {.activation = "relu", .input_shape = {9, 8, 2}}));
-  model.add(BatchNormalization({.momentum = 0.8}));
-  model.add(ZeroPadding2D({{1, 0}, {0, 1}}));
-  model.add(MaxPooling2D({.pool_size = {2, 2}}));
-  model.add(Conv2D(5, {2, 3}, {.strides = {1, 2}, .padding = "same", .use_bias = false}));
-  model.add(BatchNormalization({.epsilon = 0.01}));
-  model.add(Activation("relu"));
-  model.add(AveragePooling2D({.pool_size = {2, 2}, .strides = {1, 1}, .padding = "same"}));
-  model.add(Flatten());
-  model.add(Dense(3, {.activation = "softmax"}));
-  model.compile({.loss = "categorical_crossentropy", .optimizer = optimizers::SGD({.learning_rate = 0.05, .momentum = 0.9})});
-  return model;
-}
-
-Tensor random_tensor(const Shape& shape, uint64_t seed) { return Tensor::uniform(DType::kFloat32, shape, -1, 1, seed); }
-
-Tensor one_hot_labels(int64_t n, int64_t classes) {
-  std::vector<float> v(n * classes, 0);
-  for (int64_t i = 0; i < n; ++i) v[i * classes + (i * 5 + 1) % classes] = 1;
-  return Tensor(Shape{n, classes}, v);
 }
 
 void expect_tfjs_predicts_like_horn(Sequential model, const Shape& x_shape, const std::string& name) {
