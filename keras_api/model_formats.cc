@@ -47,7 +47,8 @@ ModelFormat format_of_saved_model(const std::string& path) {
 }
 
 ModelFormat format_for_saving(const std::string& path) {
-  if (ends_with(path, "/") || ends_with(path, ".json") || is_directory(path)) return ModelFormat::kTfjs;
+  // Not "any existing directory": saving over a directory by mistake stays an error.
+  if (ends_with(path, "/") || ends_with(path, ".json")) return ModelFormat::kTfjs;
   if (ends_with(path, ".h5") || ends_with(path, ".hdf5") || ends_with(path, ".keras.h5")) return ModelFormat::kKerasH5;
   return ModelFormat::kHorn;
 }

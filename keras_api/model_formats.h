@@ -4,9 +4,9 @@
 //   signature a Keras 2 .h5 model (h5_format.h); a directory holding model.json, or a JSON
 //   file, is a TensorFlow.js Layers model (tfjs_format.h).
 //   save(path) goes by the name, as Keras's save does: ".h5" or ".hdf5" is Keras 2's HDF5; a
-//   path ending in "/" or ".json", or an existing directory, is a TensorFlow.js model
-//   (<dir>/model.json and its weight shard, the layout tf.loadLayersModel reads); anything else
-//   is a .horn file.
+//   path ending in "/" or ".json" is a TensorFlow.js model (<dir>/model.json and its weight
+//   shard, the layout tf.loadLayersModel reads); anything else is a .horn file (so saving onto
+//   an existing directory by mistake is an error, not a TensorFlow.js export).
 // Every format is read into and written from a ModelFile (model_file.h), so a model rebuilt from
 // any of them goes through the same checks.
 #pragma once

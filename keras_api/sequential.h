@@ -105,8 +105,8 @@ class Sequential {
   void set_weights(const std::vector<Tensor>& weights);
 
   // Architecture, weights, compile settings and optimizer state, in one file: a .horn file,
-  // or a TensorFlow.js Layers model for a path ending in "/" or ".json" or naming a directory
-  // (keras_api/model_formats.h).
+  // a Keras 2 HDF5 file for ".h5", or a TensorFlow.js Layers model for a path ending in "/" or
+  // ".json" (keras_api/model_formats.h).
   void save(const std::string& path);
   // What save writes, before it is encoded in a format.
   ModelFile to_model_file();

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   if (argc != 3) {
     std::cerr << "usage: convert IN OUT\n"
                  "  IN:  a .horn file, a Keras .h5 file, or a TensorFlow.js model.json or its directory\n"
-                 "  OUT: *.h5 / *.hdf5 (Keras 2), a path ending in / or .json or a directory (TensorFlow.js),\n"
+                 "  OUT: *.h5 / *.hdf5 (Keras 2), a path ending in / or .json (TensorFlow.js),\n"
                  "       anything else (.horn)\n";
     return 2;
   }

@@ -107,7 +107,8 @@ TEST(TfjsFormat, SaveChoosesTheFormatByName) {
   EXPECT_EQ(format_for_saving("m"), ModelFormat::kHorn);
   EXPECT_EQ(format_for_saving("out/"), ModelFormat::kTfjs);
   EXPECT_EQ(format_for_saving("out/model.json"), ModelFormat::kTfjs);
-  EXPECT_EQ(format_for_saving(temp_dir()), ModelFormat::kTfjs);  // an existing directory
+  EXPECT_EQ(format_for_saving("m.h5"), ModelFormat::kKerasH5);
+  EXPECT_EQ(format_for_saving(temp_dir()), ModelFormat::kHorn);  // a directory by mistake: an error
   EXPECT_EQ(tfjs_model_json_path("out/"), "out/model.json");
   EXPECT_EQ(tfjs_model_json_path("out"), "out/model.json");
 
