@@ -140,6 +140,10 @@ void write_tfjs_model(const std::string& json_path, const ModelFile& file, const
   if (!is_directory(dir) && ::mkdir(dir.c_str(), 0777) != 0 && !is_directory(dir))
     fail("cannot write TensorFlow.js model '", json_path, "': cannot create the directory '", dir, "': ",
          std::strerror(errno));
+  for (const LayerConfig& layer : file.layers)  // Keras 2 has it; tf.loadLayersModel would refuse it
+    if (layer.count("activation") && layer.at("activation") == "exponential")
+      fail("cannot write TensorFlow.js model '", json_path, "': layer '", layer.at("name"),
+           "' uses the activation \"exponential\", which TensorFlow.js lacks");
   std::map<std::string, const Tensor*> tensors;
   for (const auto& [name, t] : file.tensors) tensors[name] = &t;
   json weights = json::array();

@@ -125,12 +125,15 @@ TEST(TfjsFormat, SaveChoosesTheFormatByName) {
   EXPECT_EQ(format_of_saved_model(temp_dir() + "/plain.horn"), ModelFormat::kHorn);
 }
 
-TEST(TfjsFormat, ExportRefusesOptimizersTensorFlowJsLacks) {
+TEST(TfjsFormat, ExportRefusesWhatTensorFlowJsLacks) {
   Sequential model(SequentialOptions{.seed = 1});
   model.add(Dense(2, {.input_dim = 3}));
   model.compile({.loss = "mse", .optimizer = "nadam"});
   testing::expect_error([&] { model.save(temp_dir() + "/nadam/"); }, {"TensorFlow.js has no Nadam optimizer"});
   EXPECT_FALSE(std::filesystem::exists(temp_dir() + "/nadam/model.json"));
+  Sequential exp(SequentialOptions{.seed = 1});
+  exp.add(Dense(2, {.input_dim = 3, .activation = "exponential", .name = "growth"}));
+  testing::expect_error([&] { exp.save(temp_dir() + "/exp/"); }, {"layer 'growth'", "\"exponential\""});
 }
 
 }  // namespace
