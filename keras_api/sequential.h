@@ -107,8 +107,12 @@ class Sequential {
   std::vector<Tensor> get_weights();
   void set_weights(const std::vector<Tensor>& weights);
 
-  // Architecture, weights, compile settings and optimizer state, in one file.
+  // Architecture, weights, compile settings and optimizer state, in one file: a .horn file,
+  // a Keras 2 HDF5 file for ".h5", or a TensorFlow.js Layers model for a path ending in "/" or
+  // ".json" (keras_api/model_formats.h).
   void save(const std::string& path);
+  // What save writes, before it is encoded in a format.
+  ModelFile to_model_file();
   void save_weights(const std::string& path);
   void load_weights(const std::string& path);
 
@@ -158,8 +162,9 @@ class Sequential {
   std::shared_ptr<optimizers::Optimizer> optimizer_;
 };
 
-// Recreates a model saved with Sequential::save: architecture, weights, and (if it was
-// compiled) loss, metrics, optimizer and its state, ready to predict or resume training.
+// Recreates a model saved with Sequential::save, or a Keras model saved by TensorFlow.js (the
+// format is found from the file's content): architecture, weights, and (if it was compiled)
+// loss, metrics, optimizer and its state, ready to predict or resume training.
 Sequential load_model(const std::string& path);
 // The same from a file already read (keras_api/model_file.h); every error is an Error naming
 // `path`.

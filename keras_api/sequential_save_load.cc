@@ -6,6 +6,7 @@
 
 #include "core/attr.h"
 #include "keras_api/model_file.h"
+#include "keras_api/model_formats.h"
 #include "keras_api/sequential.h"
 
 namespace horn::keras {
@@ -33,7 +34,9 @@ std::shared_ptr<Layer> layer_from_file(const LayerConfig& c, const std::string& 
   try {
     return layer_from_config(c);
   } catch (const std::exception& e) {
-    fail("model file '", path, "': layer ", index, " cannot be rebuilt from its config: ", e.what());
+    const auto name = c.find("name");
+    fail("model file '", path, "': layer ", index, name != c.end() ? " '" + name->second + "'" : "",
+         " cannot be rebuilt from its config: ", e.what());
   }
 }
 
@@ -70,7 +73,7 @@ void check_weights_against_file(const Sequential& model, const ModelFile& file, 
 
 }  // namespace
 
-void Sequential::save(const std::string& path) {
+ModelFile Sequential::to_model_file() {
   build();
   ModelFile file;
   file.settings = {{"kind", "model"}, {"name", options_.name}, {"seed", std::to_string(options_.seed)},
@@ -92,8 +95,10 @@ void Sequential::save(const std::string& path) {
     for (const Output& v : optimizer_->variables())
       file.tensors.emplace_back(v.node->name, session_->variable_value(v.node));
   }
-  write_model_file(path, file);
+  return file;
 }
+
+void Sequential::save(const std::string& path) { write_any_model_file(path, to_model_file()); }
 
 void Sequential::save_weights(const std::string& path) {
   build();
@@ -124,7 +129,7 @@ void Sequential::load_weights(const std::string& path) {
 // model_from_file's work, without its wrapping of errors; a friend of Sequential.
 Sequential rebuild_model(const ModelFile& file, const std::string& path);
 
-Sequential load_model(const std::string& path) { return model_from_file(read_model_file(path), path); }
+Sequential load_model(const std::string& path) { return model_from_file(read_any_model_file(path), path); }
 
 Sequential model_from_file(const ModelFile& file, const std::string& path) {
   // Everything below interprets the file's contents: an error anywhere names the file.
@@ -172,7 +177,10 @@ Sequential rebuild_model(const ModelFile& file, const std::string& path) {
     model.compile({.loss = setting("loss"),
                    .optimizer = optimizers::from_config(setting("optimizer"), config),
                    .metrics = metrics});
-    for (const Output& v : model.optimizer_->variables()) restore(v);
+    // Files of other frameworks carry no optimizer state Horn can use: training resumes fresh.
+    const auto state = file.settings.find("optimizer_state");
+    if (state == file.settings.end() || state->second != "none")
+      for (const Output& v : model.optimizer_->variables()) restore(v);
   }
   model.session_->set_run_counter(parse_u64(setting("run_counter"), path, "run_counter"));
   return model;

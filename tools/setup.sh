@@ -12,6 +12,9 @@ packages=(
   libgtest-dev             # GoogleTest
   libbenchmark-dev         # Google Benchmark
   zlib1g-dev               # gzip-compressed IDX files
+  nlohmann-json3-dev       # JSON: Keras model configs (TensorFlow.js model.json, .h5 attributes)
+  libhdf5-dev              # HDF5: Keras .h5 model files
+  python3-h5py             # tests: the .h5 fixture generator and the Keras-style .h5 reader
   clang-14                 # fuzzing (--config=fuzz, tools/fuzz.sh): libFuzzer needs clang
   libfuzzer-14-dev         # libFuzzer's headers and runtime for clang-14
 )
@@ -41,6 +44,21 @@ fi
 
 [ -d /usr/src/bazel-bootstrap/mock_repos/rules_cc ] ||
   { echo "setup: /usr/src/bazel-bootstrap/mock_repos is missing after install" >&2; exit 1; }
+
+# TensorFlow.js, the reference Keras implementation the model-file tests run
+# (tests/keras_api/tfjs_*): exactly the versions in tools/tfjs_peer/package-lock.json. npm ci
+# reinstalls only when the lock file changed since the last install (a stamp in node_modules);
+# --ignore-scripts: the pure-JavaScript packages need no install step, and none may download.
+peer="$(cd "$(dirname "$0")" && pwd)/tfjs_peer"
+lock_sum=$(sha256sum "$peer/package-lock.json" | cut -d' ' -f1)
+if [ -f "$peer/node_modules/@tensorflow/tfjs/package.json" ] &&
+   [ "$(cat "$peer/node_modules/.horn-lock-sha256" 2>/dev/null)" = "$lock_sum" ]; then
+  echo "setup: TensorFlow.js (tools/tfjs_peer) present"
+else
+  echo "setup: installing TensorFlow.js from tools/tfjs_peer/package-lock.json"
+  (cd "$peer" && npm ci --ignore-scripts --no-audit --no-fund --prefer-offline </dev/null)
+  echo "$lock_sum" > "$peer/node_modules/.horn-lock-sha256"
+fi
 
 "$(dirname "$0")/get_mnist.sh"
 echo "setup: done"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# //tools:convert between the formats: TensorFlow.js -> Keras .h5 -> TensorFlow.js -> .horn,
+# and a clear failure for a file that is no model. (Predictions across formats are compared in
+# tests/keras_api/h5_format_test.cc.)
+set -euo pipefail
+convert="$TEST_SRCDIR/$TEST_WORKSPACE/tools/convert"
+mlp="$TEST_SRCDIR/$TEST_WORKSPACE/tests/keras_api/testdata/tfjs/mlp"
+out="$TEST_TMPDIR"
+
+"$convert" "$mlp" "$out/mlp.h5" | grep -q "(TensorFlow.js Layers, 10 layers, .* parameters) -> .*mlp.h5 (Keras 2 HDF5)"
+"$convert" "$out/mlp.h5" "$out/web/" | grep -q "(Keras 2 HDF5,.*(TensorFlow.js Layers)"
+test -s "$out/web/model.json" && test -s "$out/web/group1-shard1of1.bin"
+"$convert" "$out/web" "$out/mlp.horn" | grep -q "(.horn)"
+cmp <(head -c 8 "$out/mlp.horn") <(printf 'HORNMODL')
+
+echo "not a model" > "$out/junk.txt"
+if "$convert" "$out/junk.txt" "$out/x.h5" 2>"$out/err"; then echo "junk converted" >&2; exit 1; fi
+grep -q "not a Horn model file" "$out/err"
+if "$convert" only_one_argument 2>/dev/null; then exit 1; fi
+echo "convert_test: ok"
