@@ -1,6 +1,9 @@
 // MatMul: C = op(A) * op(B) on Eigen's GEMM. Transposes are views, never copies. Large
 // products are split into fixed column or row panels of C run in parallel; the panels depend
 // only on the shapes, so the bits do not depend on the thread count.
+//
+// Mixed precision: A and B may both be bfloat16; C is then float32 (the products of bfloat16
+// values are exact in float32 and summed in float32), as for an AMX or AVX512-BF16 GEMM.
 #include <Eigen/Core>
 #include <atomic>
 #include <functional>
@@ -29,8 +32,8 @@ using PanelFn = std::function<void(int64_t r0, int64_t rows, int64_t c0, int64_t
 // (the weight-gradient GEMM fused with an optimizer update never holds all of dW). Eigen
 // computes a panel's bits the same wherever it is written.
 template <typename T>
-void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t m, int64_t n, T* c,
-            const PanelFn<T>& after_panel = {}) {
+void matmul_same_dtype(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t m, int64_t n, T* c,
+                       const PanelFn<T>& after_panel) {
   using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   using Stride = Eigen::OuterStride<>;
   Eigen::Map<const Mat> A(a.data<T>(), a.dim(0), a.dim(1));
@@ -62,16 +65,58 @@ void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t m, int64
   }
 }
 
-void matmul_shape(ShapeContext& c) {
+// bfloat16 operands as float32, exactly: the reference for a bfloat16 GEMM.
+Tensor as_float32_operand(const Tensor& t) { return t.dtype() == DType::kBFloat16 ? t.cast(DType::kFloat32) : t; }
+
+// C in T: A and B of dtype T, or both bfloat16 for T = float.
+template <typename T>
+void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t m, int64_t n, T* c,
+            const PanelFn<T>& after_panel = {}) {
+  if (a.dtype() != DType::kBFloat16) return matmul_same_dtype<T>(a, b, ta, tb, m, n, c, after_panel);
+  matmul_same_dtype<T>(as_float32_operand(a), as_float32_operand(b), ta, tb, m, n, c, after_panel);
+}
+
+// float32 x float32 and float64 x float64 give their own dtype; bfloat16 x bfloat16 gives
+// float32.
+DType matmul_output_dtype(ShapeContext& c) {
+  const DType a = c.input_dtypes[0], b = c.input_dtypes[1];
+  if (a == DType::kBFloat16 || b == DType::kBFloat16) {
+    if (a != b)
+      c.error("inputs must both be bfloat16 (for a float32 product) or both float, got ", dtype_name(a),
+              c.input_shapes[0], " and ", dtype_name(b), c.input_shapes[1], "; Cast one of them");
+    return DType::kFloat32;
+  }
   shape_fns::require_float(c, 0);
   shape_fns::require_same_dtype(c, 0, 1);
+  return a;
+}
+
+void matmul_shape(ShapeContext& c) {
+  const DType out = matmul_output_dtype(c);
   const Shape &a = c.input_shapes[0], &b = c.input_shapes[1];
   if (a.rank() != 2 || b.rank() != 2) c.error(a, " x ", b, ": both inputs must be matrices (rank 2)");
   const bool ta = c.attrs().get<bool>("transpose_a"), tb = c.attrs().get<bool>("transpose_b");
   const int64_t ka = ta ? a[0] : a[1], kb = tb ? b[1] : b[0];
   if (ka >= 0 && kb >= 0 && ka != kb)
     c.error(a, ta ? "^T" : "", " x ", b, tb ? "^T" : "", ": inner dimensions ", ka, " and ", kb, " differ");
-  c.set_output(c.input_dtypes[0], Shape{ta ? a[1] : a[0], tb ? b[0] : b[1]});
+  c.set_output(out, Shape{ta ? a[1] : a[0], tb ? b[0] : b[1]});
+}
+
+// For C = op(A) op(B), the gradients are again products with transpose flags. With
+// bfloat16 inputs, dC is rounded to bfloat16 for the products and each gradient is rounded
+// to its input's dtype, as Keras's mixed_bfloat16 computes gradients in the compute dtype.
+Grads matmul_gradient(Node& n, const Grads& g) {
+  Output a = n.inputs[0], b = n.inputs[1], dc = g[0];
+  const bool bf16 = a.dtype() == DType::kBFloat16;
+  if (bf16) dc = Cast(dc, DType::kBFloat16);
+  const bool ta = n.attrs.get<bool>("transpose_a"), tb = n.attrs.get<bool>("transpose_b");
+  Grads grads;
+  if (!ta && !tb) grads = {MatMul(dc, b, false, true), MatMul(a, dc, true, false)};
+  else if (!ta && tb) grads = {MatMul(dc, b, false, false), MatMul(dc, a, true, false)};
+  else if (ta && !tb) grads = {MatMul(b, dc, false, true), MatMul(a, dc, false, false)};
+  else grads = {MatMul(b, dc, true, true), MatMul(dc, a, true, true)};
+  if (bf16) for (Output& d : grads) d = Cast(d, DType::kBFloat16);
+  return grads;
 }
 
 // Multiply-adds: what decides whether a node is worth a task of its own.
@@ -85,20 +130,12 @@ HORN_REGISTER_OP({
     .shape_fn = matmul_shape,
     .kernel = [](KernelContext& k) {
       const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
-      kernels::dispatch_float(k.input(0).dtype(), [&](auto v) {
+      kernels::dispatch_float(k.output().dtype(), [&](auto v) {
         using T = decltype(v);
         matmul<T>(k.input(0), k.input(1), ta, tb, k.output().dim(0), k.output().dim(1), k.output().data<T>());
       });
     },
-    // For C = op(A) op(B), the gradients are again products with transpose flags.
-    .gradient = [](Node& n, const Grads& g) -> Grads {
-      Output a = n.inputs[0], b = n.inputs[1], dc = g[0];
-      const bool ta = n.attrs.get<bool>("transpose_a"), tb = n.attrs.get<bool>("transpose_b");
-      if (!ta && !tb) return {MatMul(dc, b, false, true), MatMul(a, dc, true, false)};
-      if (!ta && tb) return {MatMul(dc, b, false, false), MatMul(dc, a, true, false)};
-      if (ta && !tb) return {MatMul(b, dc, false, true), MatMul(a, dc, false, false)};
-      return {MatMul(b, dc, true, true), MatMul(dc, a, true, true)};
-    },
+    .gradient = matmul_gradient,
     .epilogue = {.op = "FusedMatMul", .update_op = "FusedMatMulAssign"},
     .work = gemm_work,
 });

@@ -158,6 +158,28 @@ const std::multimap<std::string, CaseFn>& cases() {
   return *table;
 }
 
+// Ops on bfloat16 values, checked in float64 around them: y is linear in each input, so a
+// large step (0.25) loses nothing to truncation and only the rounding of the inputs to
+// bfloat16 (half an ulp, <= 2^-8 for |x| <= 1.25) errs: <= 2^-8 / 0.25 = 0.016 per term of
+// the derivative. With grad_y and the other factor in [-1, 1] and sums of at most 3 terms,
+// plus the rounding of dC and of the gradient to bfloat16 (2^-9 each), the error stays
+// below 0.06; a wrong rule is off by O(1).
+constexpr DType bf16 = DType::kBFloat16;
+const std::multimap<std::string, CaseFn>& bfloat16_cases() {
+  static const auto* table = new std::multimap<std::string, CaseFn>{
+      {"Cast", [](Builder& b) { return ops::Cast(ops::Cast(b.input({4}), bf16), f64) * b.input({4}); }},
+      {"MatMul", [](Builder& b) {
+         Output a = ops::Cast(b.input({2, 3}), bf16), c = ops::Cast(b.input({3, 4}), bf16);
+         return ops::Cast(ops::MatMul(a, c), f64);
+       }},
+      {"MatMul", [](Builder& b) {
+         Output a = ops::Cast(b.input({3, 2}), bf16), c = ops::Cast(b.input({4, 3}), bf16);
+         return ops::Cast(ops::MatMul(a, c, true, true), f64);
+       }},
+  };
+  return *table;
+}
+
 TEST(GradientCheck, EveryDifferentiableOpHasACheck) {
   std::set<std::string> checked;
   for (const auto& [op, fn] : cases()) checked.insert(op);
@@ -185,6 +207,28 @@ TEST(GradientCheck, EveryOpsGradientMatchesFiniteDifferences) {
     options.grad_y = Tensor::uniform(f64, ys, -2, 2, 1000 + index);  // not all ones
     autodiff::GradientCheck r = autodiff::check_gradients(y, b.xs, b.values, options);
     EXPECT_LT(r.max_error, 1e-6) << r.to_string();
+  }
+}
+
+TEST(GradientCheck, BFloat16OpsMatchFiniteDifferencesWithinBFloat16Rounding) {
+  int index = 0;
+  for (const auto& [op, fn] : bfloat16_cases()) {
+    SCOPED_TRACE(op + " bfloat16 case " + std::to_string(index++));
+    Graph g;
+    Builder b{g};
+    Output y = fn(b);
+    ASSERT_EQ(y.dtype(), f64);
+    bool bf16_input = false;
+    for (const auto& n : g.nodes())
+      if (n->op_name() == op)
+        for (const Output& in : n->inputs) bf16_input |= in.dtype() == bf16;
+    ASSERT_TRUE(bf16_input) << op << " with a bfloat16 input is not in the graph";
+    autodiff::GradientCheckOptions options;
+    options.delta = 0.25;
+    options.grad_y = Tensor::uniform(f64, y.shape(), -1, 1, 2000 + index);
+    autodiff::GradientCheck r = autodiff::check_gradients(y, b.xs, b.values, options);
+    EXPECT_LT(r.max_error, 0.06) << r.to_string();
+    EXPECT_GT(std::abs(r.worst_symbolic), 0.0) << "a zero gradient proves nothing";
   }
 }
 
