@@ -12,6 +12,7 @@ packages=(
   libgtest-dev             # GoogleTest
   libbenchmark-dev         # Google Benchmark
   zlib1g-dev               # gzip-compressed IDX files
+  libdnnl-dev              # oneDNN: bfloat16 GEMMs on AMX
   clang-14                 # fuzzing (tools/fuzz.sh): libFuzzer needs clang
   libfuzzer-14-dev         # libFuzzer's headers and runtime for clang-14
 )
