@@ -33,11 +33,10 @@ ScopedDenormalMode::~ScopedDenormalMode() {
   write_mxcsr((read_mxcsr() & kMxcsrStatusFlags) | (saved_ & ~kMxcsrStatusFlags));
 }
 
-std::unique_ptr<tbb::task_arena> make_task_arena(int max_concurrency, bool flush) {
-  auto arena = std::make_unique<tbb::task_arena>(max_concurrency);
+void initialize_with_denormal_mode(tbb::task_arena& arena, bool flush) {
+  if (arena.is_active()) return;
   const ScopedDenormalMode mode(flush);
-  arena->initialize();  // captures this thread's MXCSR for all the arena's tasks
-  return arena;
+  arena.initialize();  // captures this thread's MXCSR for all the arena's tasks
 }
 
 }  // namespace horn

@@ -8,7 +8,6 @@
 // threads). The caller's MXCSR is saved and restored, so user code keeps its own mode.
 #pragma once
 #include <cstdint>
-#include <memory>
 
 #include <oneapi/tbb/task_arena.h>
 
@@ -35,11 +34,14 @@ class ScopedDenormalMode {
   uint32_t saved_;
 };
 
-// A task_arena whose tasks, on oneTBB's workers and on threads that join it, run with the
-// given denormal mode. oneTBB captures the floating-point settings (MXCSR) of the thread
-// that initialises an arena and applies them to every task of the arena, restoring each
-// thread's own afterwards (oneTBB guide, "Floating-point Settings"); a scheduler observer
-// that sets MXCSR on entry would be overridden by exactly that mechanism.
-std::unique_ptr<tbb::task_arena> make_task_arena(int max_concurrency, bool flush);
+// Initialises `arena` (the first call; later ones do nothing, and concurrent ones are safe)
+// so that its tasks, on oneTBB's workers and on threads that join it, run in the given
+// denormal mode. oneTBB captures the floating-point settings (MXCSR) of the thread that
+// initialises an arena and applies them to every task of the arena, restoring each thread's
+// own afterwards (oneTBB guide, "Floating-point Settings"); a scheduler observer that sets
+// MXCSR on entry would be overridden by exactly that mechanism. Call it right before the
+// first execute, where oneTBB would initialise the arena itself: a Session that never runs
+// never makes one.
+void initialize_with_denormal_mode(tbb::task_arena& arena, bool flush);
 
 }  // namespace horn

@@ -73,7 +73,7 @@ Session::Session(Graph& graph, SessionOptions options)
       options_(std::move(options)),
       num_threads_(options_.num_threads > 0 ? options_.num_threads
                                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
-      arena_(make_task_arena(num_threads_, options_.flush_denormals)),
+      arena_(std::make_unique<tbb::task_arena>(num_threads_)),
       variables_lock_(std::make_unique<runtime::VariablesLock>()),
       plans_(std::make_unique<runtime::PlanCache>(options_.max_cached_plans)),
       profile_(std::make_unique<runtime::Profile>()) {}
@@ -171,6 +171,7 @@ std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Output>& 
   // Isolated: while this run waits for its own tasks, its threads take no other run's work
   // (which would hold this run's stack and thread-local kernel scratch until it finished).
   // (hand_off: the arena may run this on one of its own threads.)
+  initialize_with_denormal_mode(*arena_, options_.flush_denormals);
   arena_->execute(hand_off(
       [&] {
         const ScopedDenormalMode denormal_mode(options_.flush_denormals);  // tasks: the arena's

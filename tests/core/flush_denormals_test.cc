@@ -125,18 +125,20 @@ std::vector<std::pair<std::thread::id, uint32_t>> mxcsr_of_two_threads(tbb::task
 
 TEST(FlushDenormals, WorkersGetTheArenasModeAndLoseItOutside) {
   const uint32_t before = mxcsr_modes();
-  std::unique_ptr<tbb::task_arena> flushing = make_task_arena(2, /*flush=*/true);
+  tbb::task_arena flushing(2);
+  initialize_with_denormal_mode(flushing, /*flush=*/true);
   EXPECT_EQ(mxcsr_modes(), before);
   std::set<std::thread::id> threads;
-  for (const auto& [thread, mxcsr] : mxcsr_of_two_threads(*flushing)) {
+  for (const auto& [thread, mxcsr] : mxcsr_of_two_threads(flushing)) {
     threads.insert(thread);
     EXPECT_EQ(mxcsr & kDenormalBits, kDenormalBits) << (thread == std::this_thread::get_id() ? "caller" : "worker");
   }
   ASSERT_EQ(threads.size(), 2u) << "no worker joined the arena; the test proves nothing";
   EXPECT_EQ(mxcsr_modes(), before);
   // The same workers in an arena made in IEEE mode do not keep the flushing arena's mode.
-  std::unique_ptr<tbb::task_arena> ieee = make_task_arena(2, /*flush=*/false);
-  for (const auto& [thread, mxcsr] : mxcsr_of_two_threads(*ieee)) EXPECT_EQ(mxcsr & kDenormalBits, 0u);
+  tbb::task_arena ieee(2);
+  initialize_with_denormal_mode(ieee, /*flush=*/false);
+  for (const auto& [thread, mxcsr] : mxcsr_of_two_threads(ieee)) EXPECT_EQ(mxcsr & kDenormalBits, 0u);
 }
 
 }  // namespace
