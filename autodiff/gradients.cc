@@ -63,6 +63,15 @@ Output match_input_shape(Output grad, Output input, const Node& node) {
   return ops::ReduceToShapeLike(grad, input);
 }
 
+// AddN of a value's gradient contributions; bfloat16 ones (there are no bfloat16 float
+// kernels) are summed in float32 and rounded once.
+Output sum_contributions(const std::vector<Output>& grads) {
+  if (grads[0].dtype() != DType::kBFloat16) return ops::AddN(grads);
+  std::vector<Output> wide;
+  for (const Output& g : grads) wide.push_back(ops::Cast(g, DType::kFloat32));
+  return ops::Cast(ops::AddN(wide), DType::kBFloat16);
+}
+
 }  // namespace
 
 std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<Output>& xs,
@@ -86,7 +95,7 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
   Graph::NameScope scope(g, "gradients");
   for (size_t i = 0; i < ys.size(); ++i) {
     const Output& y = ys[i];
-    if (!on_path[y.node->id] || !is_floating(y.dtype())) continue;
+    if (!on_path[y.node->id] || !is_any_float(y.dtype())) continue;
     Output gy = grad_ys.empty() ? ops::OnesLike(y) : grad_ys[i];
     if (gy.dtype() != y.dtype() || !gy.shape().is_compatible_with(y.shape()))
       fail("gradients: grad_ys[", i, "] is ", dtype_name(gy.dtype()), gy.shape(), " but y '", y.name(),
@@ -97,7 +106,7 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
   auto total = [&](int id, int index) -> Output {
     auto it = pending.find({id, index});
     if (it == pending.end() || it->second.empty()) return Output{};
-    if (it->second.size() > 1) it->second = {ops::AddN(it->second)};
+    if (it->second.size() > 1) it->second = {sum_contributions(it->second)};
     return it->second[0];
   };
 
@@ -124,7 +133,7 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
                 " returned ", in_grads.size(), " gradients for ", node->inputs.size(), " inputs");
     for (size_t i = 0; i < in_grads.size(); ++i) {
       const Output& input = node->inputs[i];
-      if (!in_grads[i].valid() || !on_path[input.node->id] || !is_floating(input.dtype())) continue;
+      if (!in_grads[i].valid() || !on_path[input.node->id] || !is_any_float(input.dtype())) continue;
       pending[{input.node->id, input.index}].push_back(match_input_shape(in_grads[i], input, *node));
     }
   }

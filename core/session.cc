@@ -6,6 +6,7 @@
 
 #include "core/compiler/compiler.h"
 #include "core/executor.h"
+#include "core/flush_denormals.h"
 #include "core/op_registry.h"
 #include "core/plan.h"
 #include "core/plan_cache.h"
@@ -111,7 +112,9 @@ std::shared_ptr<const runtime::Plan> Session::plan_for(const Feeds& feeds, const
       runtime::plan_key(feeds, fetches, targets, options_.optimize, graph_.num_nodes());
   if (auto plan = plans_->find(key)) return plan;
   // Compiled outside the cache's lock, so that runs of cached plans go on meanwhile; two
-  // threads that miss at once both compile, and the first plan inserted is kept.
+  // threads that miss at once both compile, and the first plan inserted is kept. Constant
+  // folding runs kernels here: in the run's denormal mode, so folded equals unfolded.
+  const ScopedDenormalMode denormal_mode(options_.flush_denormals);
   return plans_->insert(key, runtime::make_plan(graph_, feeds, fetches, targets, options_, num_threads_,
                                                 plans_made_.fetch_add(1)));
 }
@@ -168,8 +171,13 @@ std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Output>& 
   // Isolated: while this run waits for its own tasks, its threads take no other run's work
   // (which would hold this run's stack and thread-local kernel scratch until it finished).
   // (hand_off: the arena may run this on one of its own threads.)
+  initialize_with_denormal_mode(*arena_, options_.flush_denormals);
   arena_->execute(hand_off(
-      [&] { tbb::this_task_arena::isolate([&] { out = runtime::execute(*plan, feeds, in); }); }, &out));
+      [&] {
+        const ScopedDenormalMode denormal_mode(options_.flush_denormals);  // tasks: the arena's
+        tbb::this_task_arena::isolate([&] { out = runtime::execute(*plan, feeds, in); });
+      },
+      &out));
   tsan_acquire(&out);
   profile_->note_concurrency(out.most_concurrent);
   if (options_.profile) profile_->record(*plan, out.seconds);

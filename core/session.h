@@ -22,7 +22,9 @@
 //   the workers behind it are oneTBB's global pool (a tbb::global_control the program
 //   creates limits all of them; the Session creates none);
 // - per-thread kernel scratch (ops/kernel_util.h, ops/fused_program.h), kept for each
-//   thread's life and grown to the largest use.
+//   thread's life and grown to the largest use;
+// - the MXCSR of oneTBB's workers: oneTBB sets it to the arena's for each task of this
+//   Session's arena (SessionOptions::flush_denormals) and gives each thread its own back.
 #pragma once
 #include <atomic>
 #include <map>
@@ -74,6 +76,12 @@ struct SessionOptions {
   // with an error naming the op, the node, its layer and the run (TensorFlow's
   // enable_check_numerics). Off: no cost. On: one read of every output (bench/README.md).
   bool check_numerics = false;
+  // Flush-to-zero and denormals-are-zero (core/flush_denormals.h) in every thread while it
+  // runs this Session's kernels or compiles its plans: subnormal floats become 0 instead of
+  // costing ~100 cycles each. On by default, as in TensorFlow's executor threads; false
+  // gives IEEE gradual underflow (PyTorch's default). Either way the caller's own MXCSR is
+  // restored when a run returns.
+  bool flush_denormals = true;
 };
 
 namespace runtime {

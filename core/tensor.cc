@@ -10,6 +10,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "core/bfloat16.h"
 #include "core/memory_tuning.h"
 #include "core/random.h"
 

@@ -2,6 +2,8 @@
 // Dropout 0.2, 10 softmax; RMSprop; batch 128; 20 epochs; test set as validation data.
 //
 //   bazel run //examples:keras_mnist_mlp -- --epochs=20 --threads=0
+//
+// --flush_denormals=0 keeps IEEE subnormals (slower by the late epochs: bench/README.md).
 #include <iostream>
 
 #include "core/memory_tuning.h"
@@ -13,7 +15,8 @@ int main(int argc, char** argv) {
   using namespace horn::keras;
   try {
     horn::examples::Flags flags(argc, argv, {{"epochs", "20"}, {"batch_size", "128"}, {"seed", "1234"},
-                                             {"threads", "0"}, {"data", ""}, {"verbose", "1"}});
+                                             {"threads", "0"}, {"data", ""}, {"verbose", "1"},
+                                             {"flush_denormals", "1"}});
     const int num_classes = 10;
     auto [train, test] = datasets::mnist::load_data(flags.str("data"));
     Tensor x_train = utils::flatten_and_scale(train.first, 1.0 / 255);
@@ -23,7 +26,8 @@ int main(int argc, char** argv) {
     Tensor y_test = utils::to_categorical(test.second, num_classes);
 
     Sequential model({.seed = static_cast<uint64_t>(flags.integer("seed")),
-                      .num_threads = static_cast<int>(flags.integer("threads"))});
+                      .num_threads = static_cast<int>(flags.integer("threads")),
+                      .flush_denormals = flags.integer("flush_denormals") != 0});
     model.add(Dense(512, {.activation = "relu", .input_shape = {784}}));
     model.add(Dropout(0.2));
     model.add(Dense(512, {.activation = "relu"}));

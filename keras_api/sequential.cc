@@ -101,7 +101,9 @@ void Sequential::build() {
   x_ = x;
   graph_ = std::move(graph);
   session_ = std::make_unique<Session>(
-      *graph_, SessionOptions{.num_threads = options_.num_threads, .check_numerics = options_.check_numerics});
+      *graph_, SessionOptions{.num_threads = options_.num_threads,
+                              .check_numerics = options_.check_numerics,
+                              .flush_denormals = options_.flush_denormals});
   session_->initialize_variables();
 }
 

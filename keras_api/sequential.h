@@ -70,6 +70,9 @@ struct SequentialOptions {
   // Stop at the first NaN or infinity any op produces, naming the op, its layer and the
   // step (SessionOptions::check_numerics): for tracing a diverging loss to where it starts.
   bool check_numerics = false;
+  // Subnormal floats become 0 in training and inference (SessionOptions::flush_denormals):
+  // on, as TensorFlow runs Keras; false for IEEE gradual underflow.
+  bool flush_denormals = true;
 };
 
 class Sequential {

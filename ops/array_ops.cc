@@ -157,7 +157,8 @@ HORN_REGISTER_OP({
     .shape_fn = [](ShapeContext& c) { c.set_output(c.attrs().get<DType>("dtype"), c.input_shapes[0]); },
     .kernel = [](KernelContext& k) { k.output() = k.input(0).cast(k.attrs().get<DType>("dtype")); },
     .gradient = [](Node& n, const Grads& g) -> Grads {
-      if (!is_floating(n.inputs[0].dtype()) || !is_floating(n.output().dtype())) return {Output{}};
+      // The gradient of a cast is the cast back (bfloat16 included: it rounds g[0]).
+      if (!is_any_float(n.inputs[0].dtype()) || !is_any_float(n.output().dtype())) return {Output{}};
       return {Cast(g[0], n.inputs[0].dtype())};
     },
     .kernel_sets_outputs = true,

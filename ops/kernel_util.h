@@ -6,6 +6,7 @@
 #pragma once
 #include <Eigen/Core>
 
+#include "core/bfloat16.h"
 #include "core/op_registry.h"
 #include "core/parallel.h"
 #include "ops/broadcast.h"

@@ -1,11 +1,15 @@
 // MatMul: C = op(A) * op(B) on Eigen's GEMM. Transposes are views, never copies. Large
 // products are split into fixed column or row panels of C run in parallel; the panels depend
 // only on the shapes, so the bits do not depend on the thread count.
+//
+// Mixed precision: A and B may both be bfloat16; C is then float32 (the products of bfloat16
+// values are exact in float32 and summed in float32), on oneDNN's AMX kernels.
 #include <Eigen/Core>
 #include <atomic>
 #include <functional>
 
 #include "ops/kernel_util.h"
+#include "ops/onednn_gemm.h"
 #include "ops/ops.h"
 #include "ops/program_runner.h"
 #include "ops/shape_fns.h"
@@ -24,54 +28,139 @@ constexpr int64_t kParallelFlops = 1 << 20;
 template <typename T>
 using PanelFn = std::function<void(int64_t r0, int64_t rows, int64_t c0, int64_t cols, T* panel, int64_t ld)>;
 
-// C [m, n] = op(A) op(B) panel by panel, into `c` when given; otherwise each panel goes to
-// per-thread scratch that after_panel consumes before the thread computes its next panel
-// (the weight-gradient GEMM fused with an optimizer update never holds all of dW). Eigen
-// computes a panel's bits the same wherever it is written.
-template <typename T>
-void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t m, int64_t n, T* c,
-            const PanelFn<T>& after_panel = {}) {
-  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using Stride = Eigen::OuterStride<>;
-  Eigen::Map<const Mat> A(a.data<T>(), a.dim(0), a.dim(1));
-  Eigen::Map<const Mat> B(b.data<T>(), b.dim(0), b.dim(1));
-  const int64_t k = ta ? A.rows() : A.cols();
-  if (m == 0 || n == 0) return;
-  auto product = [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
-    T* panel = c ? c + r0 * n + c0 : kernels::thread_scratch<T, kernels::ScratchSlot::kPanel>(rows * cols);
-    const int64_t ld = c ? n : cols;
-    Eigen::Map<Mat, Eigen::Unaligned, Stride> out(panel, rows, cols, Stride(ld));
-    auto lhs_rows = [&](auto&& op_a) { return op_a.middleRows(r0, rows); };
-    auto rhs_cols = [&](auto&& op_b) { return op_b.middleCols(c0, cols); };
-    if (k == 0) out.setZero();
-    else if (!ta && !tb) out.noalias() = lhs_rows(A) * rhs_cols(B);
-    else if (!ta && tb) out.noalias() = lhs_rows(A) * rhs_cols(B.transpose());
-    else if (ta && !tb) out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B);
-    else out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B.transpose());
-    if (after_panel) after_panel(r0, rows, c0, cols, panel, ld);
-  };
-  // Row panels whenever there are rows for two: they are contiguous in C, so an epilogue
-  // runs over each as one range (per-row calls of a long update program cost more than
-  // the arithmetic). Column panels only for short, wide products (a batch of 100 x 500).
+// Calls block(r0, rows, c0, cols) for fixed panels of C [m, n] (k: the inner dimension),
+// in parallel. Row panels whenever there are rows for two: they are contiguous in C, so an
+// epilogue runs over each as one range (per-row calls of a long update program cost more
+// than the arithmetic). Column panels only for short, wide products (a batch of 100 x 500),
+// unless `rows_only` (oneDNN's AMX kernels need C's rows whole), which takes half panels.
+// The panels depend only on the shapes: the same bits for any thread count.
+template <typename Fn>
+void for_each_panel(int64_t m, int64_t n, int64_t k, bool rows_only, Fn&& block) {
   if (m * n * k < kParallelFlops) {
-    product(0, m, 0, n);
-  } else if (m < 2 * kPanel && n > m) {
-    parallel_blocks(n, kPanel, [&](int64_t c0, int64_t c1) { product(0, m, c0, c1 - c0); });
+    block(0, m, 0, n);
+  } else if (m < 2 * kPanel && n > m && !rows_only) {
+    parallel_blocks(n, kPanel, [&](int64_t c0, int64_t c1) { block(0, m, c0, c1 - c0); });
   } else {
-    parallel_blocks(m, kPanel, [&](int64_t r0, int64_t r1) { product(r0, r1 - r0, 0, n); });
+    const int64_t panel = m < 2 * kPanel ? kPanel / 2 : kPanel;
+    parallel_blocks(m, panel, [&](int64_t r0, int64_t r1) { block(r0, r1 - r0, 0, n); });
   }
 }
 
-void matmul_shape(ShapeContext& c) {
+// Block [r0, r0 + rows) x [c0, c0 + cols) of op(A) op(B) into `out` (row stride ld), on
+// Eigen: A and B of dtype T.
+template <typename T>
+void eigen_block(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t r0, int64_t rows, int64_t c0,
+                 int64_t cols, T* out_data, int64_t ld) {
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::Map<const Mat> A(a.data<T>(), a.dim(0), a.dim(1));
+  Eigen::Map<const Mat> B(b.data<T>(), b.dim(0), b.dim(1));
+  Eigen::Map<Mat, Eigen::Unaligned, Eigen::OuterStride<>> out(out_data, rows, cols, Eigen::OuterStride<>(ld));
+  auto lhs_rows = [&](auto&& op_a) { return op_a.middleRows(r0, rows); };
+  auto rhs_cols = [&](auto&& op_b) { return op_b.middleCols(c0, cols); };
+  if (!ta && !tb) out.noalias() = lhs_rows(A) * rhs_cols(B);
+  else if (!ta && tb) out.noalias() = lhs_rows(A) * rhs_cols(B.transpose());
+  else if (ta && !tb) out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B);
+  else out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B.transpose());
+}
+
+// The same block from bfloat16 A and B, on oneDNN (one thread: ops/onednn_gemm.h). op(B)'s
+// columns c0.. are a strided view. Rows r0.. of A^T are copied to per-thread scratch first:
+// oneDNN's AMX kernels need the rows of A contiguous (strided ones fall back to gemm:jit,
+// about half as fast), and the copy is rows x k of a GEMM that is rows x k x n.
+void onednn_block(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t r0, int64_t rows, int64_t c0,
+                  int64_t cols, float* out, int64_t ld) {
+  const int64_t k = ta ? a.dim(0) : a.dim(1);
+  const bfloat16* pa = a.data<bfloat16>();
+  const bfloat16* pb = b.data<bfloat16>();
+  if (ta) {
+    bfloat16* rows_of_at = kernels::thread_scratch<bfloat16, kernels::ScratchSlot::kOperand>(rows * k);
+    const int64_t lda = a.dim(1);
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t i = 0; i < rows; ++i) rows_of_at[i * k + p] = pa[p * lda + r0 + i];
+    pa = rows_of_at;
+  }
+  const kernels::BFloat16View va = ta ? kernels::BFloat16View{pa, rows, k, k, 1}
+                                      : kernels::BFloat16View{pa + r0 * a.dim(1), rows, k, a.dim(1), 1};
+  const kernels::BFloat16View vb = tb ? kernels::BFloat16View{pb + c0 * b.dim(1), k, cols, 1, b.dim(1)}
+                                      : kernels::BFloat16View{pb + c0, k, cols, b.dim(1), 1};
+  kernels::onednn_bf16_gemm(va, vb, out, ld);
+}
+
+// bfloat16 operands as float32, exactly: where oneDNN has no bfloat16 GEMM (a CPU without
+// AVX-512), the float32 GEMM of the widened inputs gives the same product up to the order
+// of the float32 sums.
+Tensor as_float32_operand(const Tensor& t) { return t.dtype() == DType::kBFloat16 ? t.cast(DType::kFloat32) : t; }
+
+// C [m, n] = op(A) op(B) in T, A and B of dtype T or both bfloat16 (T = float), panel by
+// panel, into `c` when given; otherwise each panel goes to per-thread scratch that
+// after_panel consumes before the thread computes its next panel (the weight-gradient GEMM
+// fused with an optimizer update never holds all of dW). A panel's bits are the same
+// wherever it is written.
+template <typename T>
+void matmul(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb, int64_t m, int64_t n, T* c,
+            const PanelFn<T>& after_panel = {}) {
+  if (m == 0 || n == 0) return;
+  const bool bf16 = a_in.dtype() == DType::kBFloat16;
+  const bool on_onednn = bf16 && kernels::onednn_bf16_gemm_available();
+  const Tensor a = bf16 && !on_onednn ? as_float32_operand(a_in) : a_in;
+  const Tensor b = bf16 && !on_onednn ? as_float32_operand(b_in) : b_in;
+  const int64_t k = ta ? a.dim(0) : a.dim(1);
+  for_each_panel(m, n, k, on_onednn, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
+    T* panel = c ? c + r0 * n + c0 : kernels::thread_scratch<T, kernels::ScratchSlot::kPanel>(rows * cols);
+    const int64_t ld = c ? n : cols;
+    if (k == 0) {
+      for (int64_t r = 0; r < rows; ++r) std::fill_n(panel + r * ld, cols, T(0));
+    } else if constexpr (std::is_same_v<T, float>) {
+      if (on_onednn) onednn_block(a, b, ta, tb, r0, rows, c0, cols, panel, ld);
+      else eigen_block<T>(a, b, ta, tb, r0, rows, c0, cols, panel, ld);
+    } else {
+      eigen_block<T>(a, b, ta, tb, r0, rows, c0, cols, panel, ld);
+    }
+    if (after_panel) after_panel(r0, rows, c0, cols, panel, ld);
+  });
+}
+
+// float32 x float32 and float64 x float64 give their own dtype; bfloat16 x bfloat16 gives
+// float32.
+DType matmul_output_dtype(ShapeContext& c) {
+  const DType a = c.input_dtypes[0], b = c.input_dtypes[1];
+  if (a == DType::kBFloat16 || b == DType::kBFloat16) {
+    if (a != b)
+      c.error("inputs must both be bfloat16 (for a float32 product) or both float, got ", dtype_name(a),
+              c.input_shapes[0], " and ", dtype_name(b), c.input_shapes[1], "; Cast one of them");
+    return DType::kFloat32;
+  }
   shape_fns::require_float(c, 0);
   shape_fns::require_same_dtype(c, 0, 1);
+  return a;
+}
+
+void matmul_shape(ShapeContext& c) {
+  const DType out = matmul_output_dtype(c);
   const Shape &a = c.input_shapes[0], &b = c.input_shapes[1];
   if (a.rank() != 2 || b.rank() != 2) c.error(a, " x ", b, ": both inputs must be matrices (rank 2)");
   const bool ta = c.attrs().get<bool>("transpose_a"), tb = c.attrs().get<bool>("transpose_b");
   const int64_t ka = ta ? a[0] : a[1], kb = tb ? b[1] : b[0];
   if (ka >= 0 && kb >= 0 && ka != kb)
     c.error(a, ta ? "^T" : "", " x ", b, tb ? "^T" : "", ": inner dimensions ", ka, " and ", kb, " differ");
-  c.set_output(c.input_dtypes[0], Shape{ta ? a[1] : a[0], tb ? b[0] : b[1]});
+  c.set_output(out, Shape{ta ? a[1] : a[0], tb ? b[0] : b[1]});
+}
+
+// For C = op(A) op(B), the gradients are again products with transpose flags. With
+// bfloat16 inputs, dC is rounded to bfloat16 for the products and each gradient is rounded
+// to its input's dtype, as Keras's mixed_bfloat16 computes gradients in the compute dtype.
+Grads matmul_gradient(Node& n, const Grads& g) {
+  Output a = n.inputs[0], b = n.inputs[1], dc = g[0];
+  const bool bf16 = a.dtype() == DType::kBFloat16;
+  if (bf16) dc = Cast(dc, DType::kBFloat16);
+  const bool ta = n.attrs.get<bool>("transpose_a"), tb = n.attrs.get<bool>("transpose_b");
+  Grads grads;
+  if (!ta && !tb) grads = {MatMul(dc, b, false, true), MatMul(a, dc, true, false)};
+  else if (!ta && tb) grads = {MatMul(dc, b, false, false), MatMul(dc, a, true, false)};
+  else if (ta && !tb) grads = {MatMul(b, dc, false, true), MatMul(a, dc, false, false)};
+  else grads = {MatMul(b, dc, true, true), MatMul(dc, a, true, true)};
+  if (bf16) for (Output& d : grads) d = Cast(d, DType::kBFloat16);
+  return grads;
 }
 
 // Multiply-adds: what decides whether a node is worth a task of its own.
@@ -85,20 +174,12 @@ HORN_REGISTER_OP({
     .shape_fn = matmul_shape,
     .kernel = [](KernelContext& k) {
       const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
-      kernels::dispatch_float(k.input(0).dtype(), [&](auto v) {
+      kernels::dispatch_float(k.output().dtype(), [&](auto v) {
         using T = decltype(v);
         matmul<T>(k.input(0), k.input(1), ta, tb, k.output().dim(0), k.output().dim(1), k.output().data<T>());
       });
     },
-    // For C = op(A) op(B), the gradients are again products with transpose flags.
-    .gradient = [](Node& n, const Grads& g) -> Grads {
-      Output a = n.inputs[0], b = n.inputs[1], dc = g[0];
-      const bool ta = n.attrs.get<bool>("transpose_a"), tb = n.attrs.get<bool>("transpose_b");
-      if (!ta && !tb) return {MatMul(dc, b, false, true), MatMul(a, dc, true, false)};
-      if (!ta && tb) return {MatMul(dc, b, false, false), MatMul(dc, a, true, false)};
-      if (ta && !tb) return {MatMul(b, dc, false, true), MatMul(a, dc, false, false)};
-      return {MatMul(b, dc, true, true), MatMul(dc, a, true, true)};
-    },
+    .gradient = matmul_gradient,
     .epilogue = {.op = "FusedMatMul", .update_op = "FusedMatMulAssign"},
     .work = gemm_work,
 });

@@ -5,6 +5,9 @@
 namespace horn::shape_fns {
 
 void require_float(ShapeContext& c, int i) {
+  if (c.input_dtypes[i] == DType::kBFloat16)
+    c.error("input ", i, " must be float32 or float64, got bfloat16 (a storage and MatMul-input type "
+            "here): Cast it to float32 first");
   if (!is_floating(c.input_dtypes[i]))
     c.error("input ", i, " must be float32 or float64, got ", dtype_name(c.input_dtypes[i]));
 }

@@ -10,7 +10,7 @@ namespace horn::kernels {
 // Per-thread 64-byte-aligned scratch of at least `elements` values, kept for the thread's
 // life. Kernels that hold two at once (a GEMM panel while the fused program runs on it) use
 // different slots.
-enum class ScratchSlot { kProgram, kPanel, kReduction };
+enum class ScratchSlot { kProgram, kPanel, kReduction, kOperand };
 template <typename T, ScratchSlot kSlot>
 T* thread_scratch(int64_t elements) {
   struct Buffer {

@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev       # JSON: Keras model configs (TensorFlow.js model.json, .h5 attributes)
   libhdf5-dev              # HDF5: Keras .h5 model files
   python3-h5py             # tests: the .h5 fixture generator and the Keras-style .h5 reader
+  libdnnl-dev              # oneDNN: bfloat16 GEMMs on AMX
   clang-14                 # fuzzing (--config=fuzz, tools/fuzz.sh): libFuzzer needs clang
   libfuzzer-14-dev         # libFuzzer's headers and runtime for clang-14
 )

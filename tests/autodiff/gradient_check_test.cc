@@ -6,6 +6,7 @@
 // error, so a correct rule lands near 1e-9; a wrong rule is off by O(1).
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "autodiff/gradient_checker.h"
@@ -160,6 +161,28 @@ const std::multimap<std::string, CaseFn>& cases() {
   return *table;
 }
 
+// Ops on bfloat16 values, checked in float64 around them: y is linear in each input, so a
+// large step (0.25) loses nothing to truncation and only the rounding of the inputs to
+// bfloat16 (half an ulp, <= 2^-8 for |x| <= 1.25) errs: <= 2^-8 / 0.25 = 0.016 per term of
+// the derivative. With grad_y and the other factor in [-1, 1] and sums of at most 3 terms,
+// plus the rounding of dC and of the gradient to bfloat16 (2^-9 each), the error stays
+// below 0.06; a wrong rule is off by O(1).
+constexpr DType bf16 = DType::kBFloat16;
+const std::multimap<std::string, CaseFn>& bfloat16_cases() {
+  static const auto* table = new std::multimap<std::string, CaseFn>{
+      {"Cast", [](Builder& b) { return ops::Cast(ops::Cast(b.input({4}), bf16), f64) * b.input({4}); }},
+      {"MatMul", [](Builder& b) {
+         Output a = ops::Cast(b.input({2, 3}), bf16), c = ops::Cast(b.input({3, 4}), bf16);
+         return ops::Cast(ops::MatMul(a, c), f64);
+       }},
+      {"MatMul", [](Builder& b) {
+         Output a = ops::Cast(b.input({3, 2}), bf16), c = ops::Cast(b.input({4, 3}), bf16);
+         return ops::Cast(ops::MatMul(a, c, true, true), f64);
+       }},
+  };
+  return *table;
+}
+
 TEST(GradientCheck, EveryDifferentiableOpHasACheck) {
   std::set<std::string> checked;
   for (const auto& [op, fn] : cases()) checked.insert(op);
@@ -170,9 +193,19 @@ TEST(GradientCheck, EveryDifferentiableOpHasACheck) {
   }
 }
 
-TEST(GradientCheck, EveryOpsGradientMatchesFiniteDifferences) {
+// How a table of cases is checked: the finite-difference step, grad_y's range (not all
+// ones), the tolerance, and the dtype the op under test must have among its inputs.
+struct CheckPolicy {
+  double delta = 1e-6;
+  double grad_y_bound = 2;
+  double tolerance = 1e-6;
+  std::optional<DType> op_input_dtype;
+  uint64_t seed = 1000;
+};
+
+void check_every_case(const std::multimap<std::string, CaseFn>& table, const CheckPolicy& policy) {
   int index = 0;
-  for (const auto& [op, fn] : cases()) {
+  for (const auto& [op, fn] : table) {
     SCOPED_TRACE(op + " case " + std::to_string(index++));
     Graph g;
     Builder b{g};
@@ -180,14 +213,25 @@ TEST(GradientCheck, EveryOpsGradientMatchesFiniteDifferences) {
     ASSERT_EQ(y.dtype(), f64);
     // The op under test must really be in the graph being differentiated.
     bool found = false;
-    for (const auto& n : g.nodes()) found |= n->op_name() == op;
+    for (const auto& n : g.nodes()) {
+      if (n->op_name() != op) continue;
+      found |= !policy.op_input_dtype;
+      for (const Output& in : n->inputs) found |= in.dtype() == policy.op_input_dtype;
+    }
     ASSERT_TRUE(found);
-    Shape ys = y.shape();
     autodiff::GradientCheckOptions options;
-    options.grad_y = Tensor::uniform(f64, ys, -2, 2, 1000 + index);  // not all ones
+    options.delta = policy.delta;
+    options.grad_y = Tensor::uniform(f64, y.shape(), -policy.grad_y_bound, policy.grad_y_bound, policy.seed + index);
     autodiff::GradientCheck r = autodiff::check_gradients(y, b.xs, b.values, options);
-    EXPECT_LT(r.max_error, 1e-6) << r.to_string();
+    EXPECT_LT(r.max_error, policy.tolerance) << r.to_string();
   }
+}
+
+TEST(GradientCheck, EveryOpsGradientMatchesFiniteDifferences) { check_every_case(cases(), {}); }
+
+TEST(GradientCheck, BFloat16OpsMatchFiniteDifferencesWithinBFloat16Rounding) {
+  check_every_case(bfloat16_cases(), {.delta = 0.25, .grad_y_bound = 1, .tolerance = 0.06,
+                                      .op_input_dtype = bf16, .seed = 2000});
 }
 
 }  // namespace
