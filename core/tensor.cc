@@ -175,6 +175,15 @@ Tensor Tensor::normal(DType dtype, const Shape& shape, double mean, double stdde
   return random_tensor("normal", dtype, shape, [&](int64_t i) { return mean + stddev * random::normal(seed, 0, i); });
 }
 
+Tensor Tensor::truncated_normal(DType dtype, const Shape& shape, double mean, double stddev, uint64_t seed) {
+  return random_tensor("truncated_normal", dtype, shape, [&](int64_t i) {
+    double z;
+    uint64_t attempt = 0;  // a redraw of element i comes from the next counter: any order, same bits
+    do z = random::normal(seed, attempt++, i); while (std::abs(z) > 2);
+    return mean + stddev * z;
+  });
+}
+
 int64_t Tensor::flat_index(std::initializer_list<int64_t> index) const {
   if (static_cast<int>(index.size()) != rank())
     fail("Tensor::at: ", index.size(), " indices for a tensor of rank ", rank());

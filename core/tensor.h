@@ -34,6 +34,9 @@ class Tensor {
   static Tensor arange(DType dtype, int64_t n);  // 0, 1, ..., n-1 as a vector
   static Tensor uniform(DType dtype, const Shape& shape, double low, double high, uint64_t seed);
   static Tensor normal(DType dtype, const Shape& shape, double mean, double stddev, uint64_t seed);
+  // TensorFlow's truncated_normal: normal values, those beyond two standard deviations of the
+  // mean redrawn (so the spread is ~0.88 stddev).
+  static Tensor truncated_normal(DType dtype, const Shape& shape, double mean, double stddev, uint64_t seed);
 
   bool defined() const { return defined_; }
   DType dtype() const { return dtype_; }

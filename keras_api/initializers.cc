@@ -11,7 +11,7 @@ namespace horn::keras::initializers {
 const std::vector<std::string>& names() {
   static const std::vector<std::string> known = {
       "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
-      "ones",          "random_normal",  "random_uniform", "zeros"};
+      "ones",          "random_normal",  "random_uniform", "truncated_normal", "zeros"};
   return known;
 }
 
@@ -22,19 +22,11 @@ void validate(const std::string& name) {
 
 namespace {
 
-// Keras's truncated normal: redraws beyond two standard deviations; scaled so the
-// variance is `variance` (the 0.8796... factor is the truncated distribution's stddev).
-Tensor truncated_normal(const Shape& shape, double variance, uint64_t seed, DType dtype) {
-  const double stddev = std::sqrt(variance) / 0.87962566103423978;
-  Tensor t(DType::kFloat64, shape);
-  double* d = t.data<double>();
-  for (int64_t i = 0; i < t.size(); ++i) {
-    double z;
-    uint64_t attempt = 0;
-    do z = random::normal(seed, attempt++, i); while (std::abs(z) > 2);
-    d[i] = z * stddev;
-  }
-  return t.cast(dtype);
+// Keras's variance-scaling truncated normal: the 0.8796... factor is the stddev of a unit
+// normal truncated at two standard deviations, so the result has variance `variance`.
+Tensor scaled_truncated_normal(const Shape& shape, double variance, uint64_t seed, DType dtype) {
+  return Tensor::truncated_normal(DType::kFloat64, shape, 0, std::sqrt(variance) / 0.87962566103423978, seed)
+      .cast(dtype);
 }
 
 }  // namespace
@@ -66,9 +58,10 @@ Tensor make(const std::string& name, const Shape& shape, uint64_t seed, DType dt
     const double limit = std::sqrt(3 / fan_in);
     return Tensor::uniform(dtype, shape, -limit, limit, seed);
   }
-  if (name == "glorot_normal") return truncated_normal(shape, 2 / (fan_in + fan_out), seed, dtype);
-  if (name == "he_normal") return truncated_normal(shape, 2 / fan_in, seed, dtype);
-  return truncated_normal(shape, 1 / fan_in, seed, dtype);  // lecun_normal
+  if (name == "truncated_normal") return Tensor::truncated_normal(dtype, shape, 0, 0.05, seed);
+  if (name == "glorot_normal") return scaled_truncated_normal(shape, 2 / (fan_in + fan_out), seed, dtype);
+  if (name == "he_normal") return scaled_truncated_normal(shape, 2 / fan_in, seed, dtype);
+  return scaled_truncated_normal(shape, 1 / fan_in, seed, dtype);  // lecun_normal
 }
 
 }  // namespace horn::keras::initializers

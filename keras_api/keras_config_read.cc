@@ -21,8 +21,8 @@ const std::set<std::string>& supported_classes() {
   static const std::set<std::string> known = {
       "Activation",         "AveragePooling2D",   "BatchNormalization", "Conv2D",
       "Dense",              "Dropout",            "Flatten",            "GlobalAveragePooling2D",
-      "GlobalMaxPooling2D", "InputLayer",         "MaxPooling2D",       "Reshape",
-      "ZeroPadding2D"};
+      "GlobalMaxPooling2D", "InputLayer",         "LeakyReLU",          "MaxPooling2D",
+      "Reshape",            "ZeroPadding2D"};
   return known;
 }
 
@@ -230,6 +230,8 @@ LayerConfig layer_config_from_keras(const KerasLayer& k, bool first) {
     c["bias_initializer"] = k.initializer("bias_initializer", "zeros");
   } else if (cls == "Activation") {
     c["activation"] = k.activation();
+  } else if (cls == "LeakyReLU") {
+    c["alpha"] = exact_double_string(k.number("alpha", 0.3));
   } else if (cls == "Dropout") {
     k.require_absent("noise_shape", "a dropout noise_shape");
     c["rate"] = exact_double_string(k.number("rate", -1));

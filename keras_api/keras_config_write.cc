@@ -59,6 +59,8 @@ json keras_layer_json(const LayerConfig& c) {
     weighted();
   } else if (type == "Activation") {
     config["activation"] = activation();
+  } else if (type == "LeakyReLU") {
+    config["alpha"] = std::stod(value(c, "alpha"));
   } else if (type == "Dropout") {
     config["rate"] = std::stod(value(c, "rate"));
     config["noise_shape"] = nullptr;

@@ -1,5 +1,7 @@
 #include "keras_api/layers.h"
 
+#include <cmath>
+
 #include "core/attr.h"
 #include "core/random.h"
 #include "keras_api/activations.h"
@@ -125,6 +127,31 @@ LayerConfig Activation::config() const {
   return c;
 }
 
+// ---- LeakyReLU ----
+
+LeakyReLU::LeakyReLU(LeakyReLUOptions options) : alpha_(options.alpha) {
+  if (!std::isfinite(alpha_)) fail("LeakyReLU: alpha must be finite, got ", alpha_);
+  name_ = options.name;
+  input_shape_ = optional_shape(options.input_shape);
+}
+
+LayerShapes LeakyReLU::shapes(const Shape& input_shape) const { return {.output = input_shape}; }
+
+Shape LeakyReLU::build(Graph&, const Shape& input_shape, uint64_t) { return output_shape_ = input_shape; }
+
+// max(x, alpha x) is x for x >= 0 and alpha x below whenever alpha <= 1 (min when above): an
+// elementwise op the compiler fuses with its neighbours, unlike a select.
+Output LeakyReLU::call(Output x, bool) {
+  Graph::NameScope scope(x.graph(), name_);
+  return alpha_ <= 1 ? ops::Maximum(x, x * alpha_) : ops::Minimum(x, x * alpha_);
+}
+
+LayerConfig LeakyReLU::config() const {
+  LayerConfig c = Layer::config();
+  c["alpha"] = exact_double_string(alpha_);
+  return c;
+}
+
 // ---- Dropout ----
 
 Dropout::Dropout(double rate, DropoutOptions options) : rate_(rate), seed_(options.seed) {
@@ -241,6 +268,9 @@ std::shared_ptr<Layer> layer_from_config(const LayerConfig& c) {
                                                  .name = name});
   } else if (type == "Activation") {
     layer = std::make_shared<Activation>(value(c, "activation"), ActivationOptions{input_shape, name});
+  } else if (type == "LeakyReLU") {
+    layer = std::make_shared<LeakyReLU>(
+        LeakyReLUOptions{.alpha = std::stod(value(c, "alpha")), .input_shape = input_shape, .name = name});
   } else if (type == "Dropout") {
     DropoutOptions o{.input_shape = input_shape, .name = name};
     if (c.count("seed")) o.seed = std::stoull(c.at("seed"));
@@ -253,7 +283,7 @@ std::shared_ptr<Layer> layer_from_config(const LayerConfig& c) {
     layer = std::make_shared<Input>(input_shape, name);
   } else {
     fail("unknown layer type '", type, "'; known: Activation, AveragePooling2D, BatchNormalization, Conv2D, ",
-         "Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, MaxPooling2D, ",
+         "Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, LeakyReLU, MaxPooling2D, ",
          "Reshape, ZeroPadding2D");
   }
   return layer;

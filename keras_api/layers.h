@@ -132,6 +132,26 @@ class Activation : public Layer {
   std::string activation_;
 };
 
+struct LeakyReLUOptions {
+  double alpha = 0.3;  // Keras's default slope for x < 0
+  std::vector<int64_t> input_shape;
+  std::string name;
+};
+
+// Keras's advanced activation layer: x where x >= 0, alpha * x elsewhere.
+class LeakyReLU : public Layer {
+ public:
+  explicit LeakyReLU(LeakyReLUOptions options = {});
+  std::string type() const override { return "LeakyReLU"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
+  Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
+  Output call(Output x, bool training) override;
+  LayerConfig config() const override;
+
+ private:
+  double alpha_;
+};
+
 struct DropoutOptions {
   std::optional<uint64_t> seed;  // default: derived from the model's seed
   std::vector<int64_t> input_shape;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "autodiff/gradients.h"
 #include "keras_api/names.h"
@@ -14,6 +15,11 @@ namespace horn::keras::optimizers {
 Optimizer::Optimizer(double learning_rate, double decay) : learning_rate_(learning_rate), decay_(decay) {
   if (!(learning_rate >= 0)) fail("optimizer: learning_rate must be >= 0, got ", learning_rate);
   if (!(decay >= 0)) fail("optimizer: decay must be >= 0, got ", decay);
+}
+
+void Optimizer::set_learning_rate(double lr) {
+  if (!(lr >= 0) || !std::isfinite(lr)) fail(name(), ": learning_rate must be finite and >= 0, got ", lr);
+  learning_rate_ = lr;
 }
 
 Output Optimizer::scalar(double v) const { return ops::Scalar(*graph_, v, dtype_); }
@@ -39,7 +45,8 @@ std::vector<Node*> Optimizer::apply_gradients(const std::vector<Output>& grads, 
   Graph::NameScope scope(*graph_, name());
   iterations_ = ops::Variable(*graph_, Tensor::zeros(dtype_, {}), "iterations");
   variables_.insert(variables_.begin(), iterations_);
-  Step step{iterations_ + 1.0, scalar(learning_rate_)};
+  learning_rate_variable_ = ops::Variable(*graph_, Tensor::fill(dtype_, {}, learning_rate_), "learning_rate");
+  Step step{iterations_ + 1.0, learning_rate_variable_};
   if (decay_ > 0) step.lr = step.lr / (1.0 + decay_ * iterations_);
   std::vector<Node*> targets;
   before_updates(*graph_, dtype_, step, &targets);
@@ -58,7 +65,7 @@ SGD::SGD(SGDOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {
   if (!(o.momentum >= 0)) fail("SGD: momentum must be >= 0, got ", o.momentum);
 }
 std::map<std::string, double> SGD::config() const {
-  return {{"learning_rate", o_.learning_rate}, {"momentum", o_.momentum}, {"nesterov", o_.nesterov}, {"decay", o_.decay}};
+  return {{"learning_rate", learning_rate_}, {"momentum", o_.momentum}, {"nesterov", o_.nesterov}, {"decay", o_.decay}};
 }
 Node* SGD::update(Output p, Output g, const Step& s) {
   if (o_.momentum == 0) return ops::AssignSub(p, s.lr * g).node;
@@ -72,7 +79,7 @@ Node* SGD::update(Output p, Output g, const Step& s) {
 
 RMSprop::RMSprop(RMSpropOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
 std::map<std::string, double> RMSprop::config() const {
-  return {{"learning_rate", o_.learning_rate}, {"rho", o_.rho}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
+  return {{"learning_rate", learning_rate_}, {"rho", o_.rho}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
 Node* RMSprop::update(Output p, Output g, const Step& s) {
   Output a = slot(p, "accumulator");
@@ -84,7 +91,7 @@ Node* RMSprop::update(Output p, Output g, const Step& s) {
 
 Adagrad::Adagrad(AdagradOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
 std::map<std::string, double> Adagrad::config() const {
-  return {{"learning_rate", o_.learning_rate}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
+  return {{"learning_rate", learning_rate_}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
 Node* Adagrad::update(Output p, Output g, const Step& s) {
   Output a = slot(p, "accumulator");
@@ -96,7 +103,7 @@ Node* Adagrad::update(Output p, Output g, const Step& s) {
 
 Adadelta::Adadelta(AdadeltaOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
 std::map<std::string, double> Adadelta::config() const {
-  return {{"learning_rate", o_.learning_rate}, {"rho", o_.rho}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
+  return {{"learning_rate", learning_rate_}, {"rho", o_.rho}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
 Node* Adadelta::update(Output p, Output g, const Step& s) {
   Output a = slot(p, "accumulator"), d = slot(p, "delta_accumulator");
@@ -113,7 +120,7 @@ Node* Adadelta::update(Output p, Output g, const Step& s) {
 
 Adam::Adam(AdamOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
 std::map<std::string, double> Adam::config() const {
-  return {{"learning_rate", o_.learning_rate}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
+  return {{"learning_rate", learning_rate_}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"decay", o_.decay}, {"amsgrad", o_.amsgrad}};
 }
 Node* Adam::update(Output p, Output g, const Step& s) {
@@ -132,7 +139,7 @@ Node* Adam::update(Output p, Output g, const Step& s) {
 
 Adamax::Adamax(AdamaxOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
 std::map<std::string, double> Adamax::config() const {
-  return {{"learning_rate", o_.learning_rate}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
+  return {{"learning_rate", learning_rate_}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
 Node* Adamax::update(Output p, Output g, const Step& s) {
@@ -147,7 +154,7 @@ Node* Adamax::update(Output p, Output g, const Step& s) {
 
 Nadam::Nadam(NadamOptions o) : Optimizer(o.learning_rate, 0.0), o_(o) {}
 std::map<std::string, double> Nadam::config() const {
-  return {{"learning_rate", o_.learning_rate}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
+  return {{"learning_rate", learning_rate_}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"schedule_decay", o_.schedule_decay}};
 }
 void Nadam::before_updates(Graph& g, DType dtype, const Step& s, std::vector<Node*>*) {

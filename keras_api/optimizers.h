@@ -29,6 +29,12 @@ class Optimizer {
   // The optimizer's state: the iteration counter first, then slots in creation order.
   const std::vector<Output>& variables() const { return variables_; }
   Output iterations() const { return iterations_; }
+  // The learning rate is a scalar variable of the graph (Keras's optimizer.lr), so it can
+  // change between steps without rebuilding anything: Sequential::set_learning_rate, the
+  // learning-rate callbacks. Its current value is what config() saves.
+  Output learning_rate_variable() const { return learning_rate_variable_; }
+  double learning_rate() const { return learning_rate_; }
+  void set_learning_rate(double lr);
 
  protected:
   // Per-step values shared by every parameter's update.
@@ -43,12 +49,13 @@ class Optimizer {
 
   Output slot(Output param, const std::string& name, double initial = 0);
   Output scalar(double v) const;
-  const double learning_rate_, decay_;
+  double learning_rate_;
+  const double decay_;
 
  private:
   Graph* graph_ = nullptr;
   DType dtype_ = DType::kFloat32;
-  Output iterations_;
+  Output iterations_, learning_rate_variable_;
   std::vector<Output> variables_;
 
  protected:

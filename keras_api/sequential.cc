@@ -166,6 +166,8 @@ void Sequential::compile(CompileOptions options) {
     for (Node* update : l->updates()) train_targets.push_back(update);
   for (const Output& v : optimizer->variables())
     session_->set_variable_value(v.node, v.node->attrs.get<Tensor>("initial_value"));
+  const Output lr = optimizer->learning_rate_variable();
+  session_->set_variable_value(lr.node, lr.node->attrs.get<Tensor>("initial_value"));
   // Nothing below throws.
   loss_ = loss;
   loss_eval_ = loss_eval;
@@ -176,6 +178,18 @@ void Sequential::compile(CompileOptions options) {
   optimizer_ = std::move(optimizer);
   compile_options_ = std::move(options);
   compiled_ = true;
+}
+
+double Sequential::learning_rate() const {
+  if (!compiled_) fail("learning_rate: the model must be compiled first");
+  return optimizer_->learning_rate();
+}
+
+void Sequential::set_learning_rate(double lr) {
+  if (!compiled_) fail("set_learning_rate: the model must be compiled first");
+  optimizer_->set_learning_rate(lr);  // validates
+  const Output v = optimizer_->learning_rate_variable();
+  session_->set_variable_value(v.node, Tensor::fill(v.dtype(), {}, lr));
 }
 
 std::vector<std::string> Sequential::metrics_names() const {

@@ -103,6 +103,10 @@ class Sequential {
   std::string summary(std::ostream& out = std::cout);
   const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
   std::vector<std::string> metrics_names() const;
+  // The optimizer's learning rate (Keras: K.get_value / K.set_value(model.optimizer.lr, x)):
+  // a graph variable, so a new value applies from the next step, and save() records it.
+  double learning_rate() const;
+  void set_learning_rate(double lr);
   int64_t count_params();
   int64_t count_trainable_params();
 

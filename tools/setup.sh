@@ -16,6 +16,7 @@ packages=(
   libhdf5-dev              # HDF5: Keras .h5 model files
   python3-h5py             # tests: the .h5 fixture generator and the Keras-style .h5 reader
   libdnnl-dev              # oneDNN: bfloat16 GEMMs on AMX
+  dataset-fashion-mnist    # fashion_mnist.load_data() (/usr/share/datasets/fashion-mnist)
   clang-14                 # fuzzing (--config=fuzz, tools/fuzz.sh): libFuzzer needs clang
   libfuzzer-14-dev         # libFuzzer's headers and runtime for clang-14
 )

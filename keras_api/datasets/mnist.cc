@@ -12,10 +12,10 @@ namespace {
 bool exists(const std::string& path) { return std::ifstream(path).good(); }
 
 // The file itself, or its ".gz" sibling.
-std::string locate(const std::string& dir, const std::string& name) {
+std::string locate(const IdxDataSet& set, const std::string& dir, const std::string& name) {
   for (const std::string& candidate : {dir + "/" + name, dir + "/" + name + ".gz"})
     if (exists(candidate)) return candidate;
-  fail("MNIST: missing file '", dir, "/", name, "' (nor .gz); run tools/get_mnist.sh to fetch the data set");
+  fail(set.name, ": missing file '", dir, "/", name, "' (nor .gz); ", set.how_to_get);
 }
 
 }  // namespace
@@ -30,22 +30,27 @@ Tensor read_idx(const std::string& path, int expected_rank) {
   return parse_idx(read_whole_file(path, "MNIST file"), path, expected_rank);
 }
 
-std::pair<Split, Split> load_data(const std::string& directory) {
-  const std::string dir = directory.empty() ? default_directory() : directory;
+std::pair<Split, Split> load_idx_data_set(const IdxDataSet& set, const std::string& dir) {
   auto load = [&](const std::string& images_name, const std::string& labels_name) {
-    const std::string images_path = locate(dir, images_name), labels_path = locate(dir, labels_name);
+    const std::string images_path = locate(set, dir, images_name), labels_path = locate(set, dir, labels_name);
     Tensor images = read_idx(images_path, 3);
     Tensor labels = read_idx(labels_path, 1);
     if (images.dim(0) != labels.dim(0))
-      fail("MNIST: '", images_path, "' has ", images.dim(0), " images but '", labels_path, "' has ", labels.dim(0),
-           " labels");
+      fail(set.name, ": '", images_path, "' has ", images.dim(0), " images but '", labels_path, "' has ",
+           labels.dim(0), " labels");
     const uint8_t* l = labels.data<uint8_t>();
     for (int64_t i = 0; i < labels.size(); ++i)
-      if (l[i] > 9) fail("MNIST: '", labels_path, "': label ", int(l[i]), " of sample ", i, " is outside 0-9");
+      if (l[i] > 9)
+        fail(set.name, ": '", labels_path, "': label ", int(l[i]), " of sample ", i, " is outside 0-9");
     return Split{images, labels};
   };
   return {load("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
           load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")};
+}
+
+std::pair<Split, Split> load_data(const std::string& directory) {
+  return load_idx_data_set({"MNIST", "run tools/get_mnist.sh to fetch the data set"},
+                           directory.empty() ? default_directory() : directory);
 }
 
 }  // namespace horn::keras::datasets::mnist

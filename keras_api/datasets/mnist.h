@@ -20,4 +20,11 @@ std::string default_directory();
 // One IDX file (images: magic 2051, rank 3; labels: magic 2049, rank 1) as uint8.
 Tensor read_idx(const std::string& path, int expected_rank);
 
+// A data set in MNIST's four files and names (Fashion-MNIST is one), ten classes: its name and
+// how to get it, for the errors.
+struct IdxDataSet {
+  std::string name, how_to_get;
+};
+std::pair<Split, Split> load_idx_data_set(const IdxDataSet& set, const std::string& directory);
+
 }  // namespace horn::keras::datasets::mnist

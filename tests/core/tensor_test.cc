@@ -60,6 +60,23 @@ TEST(Tensor, Factories) {
   EXPECT_NEAR(std::sqrt(sq / n.size()), 2.0, 0.05);
 }
 
+// TensorFlow's truncated_normal: nothing beyond two standard deviations, the truncated
+// distribution's spread (0.8796 stddev), a seeded stream.
+TEST(Tensor, TruncatedNormal) {
+  Tensor t = Tensor::truncated_normal(DType::kFloat64, {20000}, 1.0, 0.1, 3);
+  EXPECT_TRUE(t.bitwise_equal(Tensor::truncated_normal(DType::kFloat64, {20000}, 1.0, 0.1, 3)));
+  double mean = 0, sq = 0;
+  for (double v : t.flat<double>()) {
+    ASSERT_LE(std::abs(v - 1.0), 0.2 + 1e-12);
+    mean += v;
+  }
+  mean /= t.size();
+  for (double v : t.flat<double>()) sq += (v - mean) * (v - mean);
+  EXPECT_NEAR(mean, 1.0, 0.005);
+  EXPECT_NEAR(std::sqrt(sq / t.size()), 0.1 * 0.87962566103423978, 0.003);
+  EXPECT_EQ(Tensor::truncated_normal(DType::kFloat32, {2, 3}, 0, 1, 1).dtype(), DType::kFloat32);
+}
+
 TEST(Tensor, RowsAndCast) {
   Tensor t(Shape{3, 2}, std::vector<int32_t>{0, 1, 2, 3, 4, 5});
   testing::expect_near(t.slice_rows(1, 3), {2, 2}, {2, 3, 4, 5});

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "keras_api/datasets/fashion_mnist.h"
 #include "keras_api/datasets/mnist.h"
 #include "keras_api/utils.h"
 #include "tests/test_util.h"
@@ -84,6 +85,26 @@ TEST(Mnist, BadFilesGetErrorsNamingTheFileAndTheProblem) {
   expect_error([&] { mnist::load_data(dir); }, {"train-labels-idx1-ubyte", "label 10", "sample 1", "0-9"});
   write(labels, idx_labels({5, 0, 9}) + "x");
   expect_error([&] { mnist::load_data(dir); }, {"train-labels-idx1-ubyte", "beyond"});
+}
+
+TEST(FashionMnist, LoadsFromADirectoryAndNamesItselfInErrors) {
+  auto [train, test] = fashion_mnist::load_data(make_dataset("fashion", true));
+  EXPECT_EQ(train.first.shape(), (Shape{3, 2, 2}));
+  testing::expect_near(test.second, {2}, {1, 2});
+  expect_error([&] { fashion_mnist::load_data(make_dir("fashion_empty")); },
+               {"Fashion-MNIST", "missing file", "dataset-fashion-mnist"});
+}
+
+// The real data set, from Debian's dataset-fashion-mnist (tools/setup.sh installs it).
+TEST(FashionMnist, LoadsDebiansDataSetAsKerasDoes) {
+  auto [train, test] = fashion_mnist::load_data();
+  EXPECT_EQ(train.first.shape(), (Shape{60000, 28, 28}));
+  EXPECT_EQ(train.second.shape(), (Shape{60000}));
+  EXPECT_EQ(test.first.shape(), (Shape{10000, 28, 28}));
+  // The training labels are balanced: 6,000 of each of the ten classes.
+  std::vector<int> count(10);
+  for (uint8_t l : train.second.flat<uint8_t>()) ++count[l];
+  EXPECT_EQ(count, std::vector<int>(10, 6000));
 }
 
 TEST(Utils, ToCategoricalAndFlattenAndScale) {

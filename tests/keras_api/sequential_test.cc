@@ -123,6 +123,38 @@ TEST(Sequential, PredictClassesIsTheArgmaxOrTheSigmoidThreshold) {
   for (int64_t i = 0; i < 60; ++i) EXPECT_EQ(c.data<int32_t>()[i], p.data<float>()[i] > 0.5f ? 1 : 0) << i;
 }
 
+TEST(Sequential, TruncatedNormalInitializerHasKerasDefaults) {
+  Sequential m;
+  m.add(Dense(500, {.input_dim = 100, .kernel_initializer = "truncated_normal"}));
+  m.build();
+  const Tensor k = m.get_weights()[0];
+  double sq = 0;
+  for (float v : k.flat<float>()) {
+    ASSERT_LE(std::abs(v), 0.1f + 1e-6f) << "Keras's TruncatedNormal: stddev 0.05, cut at 2 stddev";
+    sq += double(v) * v;
+  }
+  EXPECT_NEAR(std::sqrt(sq / k.size()), 0.05 * 0.8796, 0.002);
+}
+
+TEST(Sequential, LeakyReluLayerHasKerasSlopeAndSurvivesSaveAndLoad) {
+  const Tensor x(Shape{1, 4}, std::vector<float>{-2, -0.5f, 0, 3});
+  for (double alpha : {0.3, 2.0}) {
+    Sequential m;
+    if (alpha == 0.3) m.add(LeakyReLU({.input_shape = {4}}));  // Keras's default slope
+    else m.add(LeakyReLU({.alpha = alpha, .input_shape = {4}}));
+    const Tensor y = m.predict(x);
+    const std::vector<float> want{float(-2 * alpha), float(-0.5 * alpha), 0, 3};
+    for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(y.data<float>()[i], want[i]) << "alpha " << alpha << " x" << i;
+    EXPECT_EQ(m.layers()[0]->name(), "leaky_re_lu_1");
+    // Horn's format, Keras .h5 and a TensorFlow.js directory all carry alpha.
+    for (const std::string name : {"leaky.horn", "leaky.h5", "leaky_tfjs/"}) {
+      const std::string path = temp_path((alpha == 0.3 ? "a_" : "b_") + name);
+      m.save(path);
+      EXPECT_TRUE(load_model(path).predict(x).bitwise_equal(y)) << path;
+    }
+  }
+}
+
 TEST(Sequential, FitPrintsKerasStyleProgress) {
   Blobs train = make_blobs(40, 11);
   Sequential m = small_model();
