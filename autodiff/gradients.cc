@@ -110,7 +110,9 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
     return it->second[0];
   };
 
-  const int last = g.num_nodes() - 1;  // nodes created below are gradients, not visited
+  // The nodes of the graph as it was: the OnesLike seeds above and the gradients below are
+  // new nodes, never visited, and beyond on_path (a fuzzer found the read past its end).
+  const int last = static_cast<int>(on_path.size()) - 1;
   for (int id = last; id >= 0; --id) {
     if (!on_path[id]) continue;
     Node* node = g.node(id);

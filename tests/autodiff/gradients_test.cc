@@ -18,6 +18,21 @@ using testing::expect_near;
 
 constexpr DType f64 = DType::kFloat64;
 
+// gradients() seeds ys with new OnesLike nodes before walking the graph: the walk must stop at
+// the nodes that existed, whatever the count (a graph of exactly 64 nodes read past the end of
+// a 64-bit word of the on-path bitmap; ASan builds see it).
+TEST(Gradients, GraphSizesAroundAWordOfTheBitmap) {
+  for (int n = 60; n <= 68; ++n) {
+    Graph g;
+    Output x = ops::Placeholder(g, DType::kFloat64, {2}, "x");
+    Output y = x;
+    while (g.num_nodes() < n) y = ops::Neg(y);
+    ASSERT_EQ(g.num_nodes(), n);
+    const double sign = (n - 1) % 2 ? -1 : 1;  // n - 1 negations
+    expect_near(eval(gradients({ops::Sum(y)}, {x})[0], {{x, D({2}, {1, 2})}}), {2}, {sign, sign});
+  }
+}
+
 TEST(Gradients, SecondDerivativeOfCubeIsSixX) {
   Graph g;
   Output x = ops::Placeholder(g, f64, {3}, "x");
