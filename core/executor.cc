@@ -111,8 +111,7 @@ int run_concurrently(const Plan& plan, const RunInputs& run, Values& values, std
   for (auto it = plan.order.rbegin(); it != plan.order.rend(); ++it)
     if (deps.predecessors[(*it)->id] == 0) sources.push_back((*it)->id);
   tasks.run(hand_off([&run_from, &sources] { run_from(sources); }, &tasks));
-  tasks.wait();
-  tsan_acquire(&tasks);  // ThreadSanitizer builds: see what the tasks did
+  then_acquire(&tasks, [&] { tasks.wait(); });  // ThreadSanitizer builds: see what the tasks did
   return most_running.load();
 }
 

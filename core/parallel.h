@@ -32,15 +32,16 @@ void parallel_blocks(int64_t n, int64_t block, Fn&& fn) {
     return;
   }
   const int done = 0;  // ThreadSanitizer builds: the caller sees what the blocks did
-  tbb::parallel_for(
-      tbb::blocked_range<int64_t>(0, num_blocks, 1),
-      hand_off(
-          [&](const tbb::blocked_range<int64_t>& r) {
-            for (int64_t b = r.begin(); b != r.end(); ++b) fn(b * block, std::min(n, (b + 1) * block));
-          },
-          &done),
-      tbb::simple_partitioner());
-  tsan_acquire(&done);
+  then_acquire(&done, [&] {
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, num_blocks, 1),
+        hand_off(
+            [&](const tbb::blocked_range<int64_t>& r) {
+              for (int64_t b = r.begin(); b != r.end(); ++b) fn(b * block, std::min(n, (b + 1) * block));
+            },
+            &done),
+        tbb::simple_partitioner());
+  });
 }
 
 }  // namespace horn

@@ -172,13 +172,14 @@ std::vector<Tensor> Session::run(const Feeds& feeds, const std::vector<Output>& 
   // (which would hold this run's stack and thread-local kernel scratch until it finished).
   // (hand_off: the arena may run this on one of its own threads.)
   initialize_with_denormal_mode(*arena_, options_.flush_denormals);
-  arena_->execute(hand_off(
-      [&] {
-        const ScopedDenormalMode denormal_mode(options_.flush_denormals);  // tasks: the arena's
-        tbb::this_task_arena::isolate([&] { out = runtime::execute(*plan, feeds, in); });
-      },
-      &out));
-  tsan_acquire(&out);
+  then_acquire(&out, [&] {
+    arena_->execute(hand_off(
+        [&] {
+          const ScopedDenormalMode denormal_mode(options_.flush_denormals);  // tasks: the arena's
+          tbb::this_task_arena::isolate([&] { out = runtime::execute(*plan, feeds, in); });
+        },
+        &out));
+  });
   profile_->note_concurrency(out.most_concurrent);
   if (options_.profile) profile_->record(*plan, out.seconds);
   return std::move(out.fetched);

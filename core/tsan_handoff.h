@@ -4,8 +4,9 @@
 // Wrapping what is handed to oneTBB states these edges; it costs nothing in other builds.
 //
 //   const int done = 0;                                  // any address, one per wait
-//   tbb::parallel_for(range, hand_off(body, &done));     // or task_group::run, execute
-//   tsan_acquire(&done);                                 // after the wait
+//   then_acquire(&done, [&] {                            // the wait, then the acquire
+//     tbb::parallel_for(range, hand_off(body, &done));   // or task_group::wait, execute
+//   });
 #pragma once
 #include <utility>
 
@@ -25,6 +26,18 @@ inline void tsan_acquire([[maybe_unused]] const void* sync) {
 #if defined(__SANITIZE_THREAD__)
   __tsan_acquire(const_cast<void*>(sync));
 #endif
+}
+
+// Calls `wait` (a oneTBB call that returns once the handed-off work is done) and then
+// acquires `done`, also when the wait rethrows a task's exception: oneTBB has waited for
+// every task by then, and what the caller frees next comes after them.
+template <typename Wait>
+void then_acquire(const void* done, Wait&& wait) {
+  struct Acquired {
+    const void* sync;
+    ~Acquired() { tsan_acquire(sync); }
+  } const acquired{done};
+  wait();
 }
 
 // A function object handed to oneTBB, which copies it into task objects and runs a copy on
