@@ -90,6 +90,13 @@ std::vector<Node*> Graph::variables() const {
   return out;
 }
 
+std::vector<Node*> Graph::trainable_variables() const {
+  std::vector<Node*> out;
+  for (Node* n : variables())
+    if (n->attrs.get_or("trainable", true)) out.push_back(n);
+  return out;
+}
+
 std::string Graph::to_dot(const std::vector<Node*>* only) const {
   std::vector<bool> shown(nodes_.size(), only == nullptr);
   if (only)

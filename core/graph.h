@@ -80,6 +80,9 @@ class Graph {
   Node* node(int id) const { return nodes_[id].get(); }
   Node* find_node(const std::string& name) const;  // nullptr when absent
   std::vector<Node*> variables() const;
+  // The variables made trainable (ops::Variable's default), in creation order: TensorFlow 1's
+  // trainable_variables collection.
+  std::vector<Node*> trainable_variables() const;
 
   // Graphviz DOT text of the graph (or of `only` those nodes). Fused nodes are drawn as
   // clusters that list the ops they replaced.

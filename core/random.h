@@ -3,6 +3,8 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace horn::random {
 
@@ -31,6 +33,18 @@ inline double normal(uint64_t seed, uint64_t counter, uint64_t i) {
   const double u1 = 1.0 - uniform01(seed, counter, 2 * i);  // (0, 1]: log is finite
   const double u2 = uniform01(seed, counter, 2 * i + 1);
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+// 0..n-1 in the order of a Fisher-Yates shuffle drawn from stream (seed, counter): the same
+// order for the same arguments on any machine and thread count.
+inline std::vector<int64_t> permutation(int64_t n, uint64_t seed, uint64_t counter) {
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  for (int64_t i = n - 1; i > 0; --i) {
+    const int64_t j = static_cast<int64_t>(bits(seed, counter, i) % (i + 1));
+    std::swap(order[i], order[j]);
+  }
+  return order;
 }
 
 }  // namespace horn::random

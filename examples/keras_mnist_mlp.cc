@@ -13,6 +13,7 @@
 int main(int argc, char** argv) {
   horn::set_keep_freed_memory(true);  // training speed: see core/memory_tuning.h
   using namespace horn::keras;
+  using namespace horn::keras::kw;  // keyword arguments: epochs = 20, ...
   try {
     horn::examples::Flags flags(argc, argv, {{"epochs", "20"}, {"batch_size", "128"}, {"seed", "1234"},
                                              {"threads", "0"}, {"data", ""}, {"verbose", "1"},
@@ -25,20 +26,18 @@ int main(int argc, char** argv) {
     Tensor y_train = utils::to_categorical(train.second, num_classes);
     Tensor y_test = utils::to_categorical(test.second, num_classes);
 
-    Sequential model({.seed = static_cast<uint64_t>(flags.integer("seed")),
-                      .num_threads = static_cast<int>(flags.integer("threads")),
-                      .flush_denormals = flags.integer("flush_denormals") != 0});
-    model.add(Dense(512, {.activation = "relu", .input_shape = {784}}));
+    Sequential model(seed = flags.integer("seed"), num_threads = flags.integer("threads"),
+                     flush_denormals = flags.integer("flush_denormals") != 0);
+    model.add(Dense(512, activation = "relu", input_shape = {784}));
     model.add(Dropout(0.2));
-    model.add(Dense(512, {.activation = "relu"}));
+    model.add(Dense(512, activation = "relu"));
     model.add(Dropout(0.2));
-    model.add(Dense(num_classes, {.activation = "softmax"}));
+    model.add(Dense(num_classes, activation = "softmax"));
     model.summary();
-    model.compile({.loss = "categorical_crossentropy", .optimizer = optimizers::RMSprop(), .metrics = {"accuracy"}});
-    model.fit(x_train, y_train,
-              {.batch_size = flags.integer("batch_size"), .epochs = static_cast<int>(flags.integer("epochs")),
-               .verbose = static_cast<int>(flags.integer("verbose")), .validation_data = std::make_pair(x_test, y_test)});
-    std::vector<double> score = model.evaluate(x_test, y_test, {.verbose = 0});
+    model.compile(loss = "categorical_crossentropy", optimizer = optimizers::RMSprop(), metrics = {"accuracy"});
+    model.fit(x_train, y_train, batch_size = flags.integer("batch_size"), epochs = flags.integer("epochs"),
+              verbose = flags.integer("verbose"), validation_data = {x_test, y_test});
+    std::vector<double> score = model.evaluate(x_test, y_test, verbose = 0);
     std::cout << "Test loss: " << score[0] << "\nTest accuracy: " << score[1] << "\n";
     return 0;
   } catch (const horn::Error& e) {

@@ -10,6 +10,7 @@
 
 #include "core/tensor.h"
 #include "keras_api/checkpoint_pattern.h"
+#include "keras_api/keywords.h"
 
 namespace horn::keras {
 
@@ -57,6 +58,8 @@ struct EarlyStoppingOptions {
 class EarlyStopping : public Callback {
  public:
   explicit EarlyStopping(EarlyStoppingOptions options = {});
+  template <KeywordArgument... K>
+  explicit EarlyStopping(const K&... kw) : EarlyStopping(with_keywords<EarlyStoppingOptions>(kw...)) {}
   void on_train_begin(const Logs&) override;
   void on_epoch_end(int epoch, const Logs& logs) override;
   void on_train_end(const Logs&) override;
@@ -87,6 +90,9 @@ struct ModelCheckpointOptions {
 class ModelCheckpoint : public Callback {
  public:
   explicit ModelCheckpoint(std::string filepath, ModelCheckpointOptions options = {});
+  template <KeywordArgument... K>
+  ModelCheckpoint(std::string filepath, const K&... kw)
+      : ModelCheckpoint(std::move(filepath), with_keywords<ModelCheckpointOptions>(kw...)) {}
   void check_before_training(const std::vector<std::string>& epoch_log_names) const override;
   void on_epoch_end(int epoch, const Logs& logs) override;
 

@@ -61,6 +61,10 @@ struct Conv2DOptions {
 class Conv2D : public Layer {
  public:
   Conv2D(int64_t filters, HeightWidth kernel_size, Conv2DOptions options = {});
+  // Keyword arguments in any order: Conv2D(32, {3, 3}, activation = "relu", input_shape = {28, 28, 1}).
+  template <KeywordArgument... K>
+  Conv2D(int64_t filters, HeightWidth kernel_size, const K&... kw)
+      : Conv2D(filters, kernel_size, with_keywords<Conv2DOptions>(kw...)) {}
   std::string type() const override { return "Conv2D"; }
   LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
@@ -103,12 +107,16 @@ class Pooling2D : public Layer {
 class MaxPooling2D : public Pooling2D {
  public:
   explicit MaxPooling2D(Pooling2DOptions options = {}) : Pooling2D(true, std::move(options)) {}
+  template <KeywordArgument... K>
+  explicit MaxPooling2D(const K&... kw) : MaxPooling2D(with_keywords<Pooling2DOptions>(kw...)) {}
   std::string type() const override { return "MaxPooling2D"; }
 };
 
 class AveragePooling2D : public Pooling2D {
  public:
   explicit AveragePooling2D(Pooling2DOptions options = {}) : Pooling2D(false, std::move(options)) {}
+  template <KeywordArgument... K>
+  explicit AveragePooling2D(const K&... kw) : AveragePooling2D(with_keywords<Pooling2DOptions>(kw...)) {}
   std::string type() const override { return "AveragePooling2D"; }
 };
 
@@ -131,12 +139,16 @@ class GlobalPooling2D : public Layer {
 class GlobalAveragePooling2D : public GlobalPooling2D {
  public:
   explicit GlobalAveragePooling2D(ShapeOptions options = {}) : GlobalPooling2D(false, std::move(options)) {}
+  template <KeywordArgument... K>
+  explicit GlobalAveragePooling2D(const K&... kw) : GlobalAveragePooling2D(with_keywords<ShapeOptions>(kw...)) {}
   std::string type() const override { return "GlobalAveragePooling2D"; }
 };
 
 class GlobalMaxPooling2D : public GlobalPooling2D {
  public:
   explicit GlobalMaxPooling2D(ShapeOptions options = {}) : GlobalPooling2D(true, std::move(options)) {}
+  template <KeywordArgument... K>
+  explicit GlobalMaxPooling2D(const K&... kw) : GlobalMaxPooling2D(with_keywords<ShapeOptions>(kw...)) {}
   std::string type() const override { return "GlobalMaxPooling2D"; }
 };
 
@@ -144,6 +156,8 @@ class GlobalMaxPooling2D : public GlobalPooling2D {
 class ZeroPadding2D : public Layer {
  public:
   explicit ZeroPadding2D(Padding2D padding = 1, ShapeOptions options = {});
+  template <KeywordArgument... K>
+  ZeroPadding2D(Padding2D padding, const K&... kw) : ZeroPadding2D(padding, with_keywords<ShapeOptions>(kw...)) {}
   std::string type() const override { return "ZeroPadding2D"; }
   LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;

@@ -56,6 +56,7 @@
 #include "keras_api/activations.h"
 #include "keras_api/callbacks.h"
 #include "keras_api/conv_layers.h"
+#include "keras_api/datasets/batches.h"
 #include "keras_api/datasets/fashion_mnist.h"
 #include "keras_api/datasets/mnist.h"
 #include "keras_api/initializers.h"

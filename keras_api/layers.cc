@@ -28,8 +28,8 @@ int64_t Layer::count_params() const { return count_elements(weights()); }
 int64_t Layer::count_trainable_params() const { return count_elements(trainable_weights()); }
 
 Output Layer::add_weight(Graph& g, const WeightShape& weight, const std::string& initializer,
-                         uint64_t seed) {
-  return ops::Variable(g, initializers::make(initializer, weight.shape, seed), weight.name);
+                         uint64_t seed, bool trainable) {
+  return ops::Variable(g, initializers::make(initializer, weight.shape, seed), weight.name, trainable);
 }
 
 LayerConfig Layer::config() const {
@@ -152,6 +152,46 @@ LayerConfig LeakyReLU::config() const {
   return c;
 }
 
+// ---- PReLU ----
+
+PReLU::PReLU(PReLUOptions options) : options_(std::move(options)) {
+  initializers::validate(options_.alpha_initializer);
+  for (int64_t axis : options_.shared_axes)
+    if (axis < 1) fail("PReLU: shared_axes counts from 1 (0 is the batch), got ", axis);
+  name_ = options_.name;
+  input_shape_ = optional_shape(options_.input_shape);
+}
+
+LayerShapes PReLU::shapes(const Shape& input_shape) const {
+  std::vector<int64_t> alpha = input_shape.dims();
+  for (int64_t axis : options_.shared_axes) {
+    if (axis > input_shape.rank())
+      fail("PReLU '", name_, "': shared axis ", axis, " is past the input's last axis (inputs [batch]+", input_shape, ")");
+    alpha[axis - 1] = 1;
+  }
+  return {.output = input_shape, .weights = {{"alpha", Shape(alpha)}}};
+}
+
+Shape PReLU::build(Graph& g, const Shape& input_shape, uint64_t seed) {
+  const LayerShapes s = shapes(input_shape);
+  Graph::NameScope scope(g, name_);
+  alpha_ = add_weight(g, s.weights[0], options_.alpha_initializer, random::mix64(seed));
+  return output_shape_ = s.output;
+}
+
+Output PReLU::call(Output x, bool) {
+  Graph::NameScope scope(x.graph(), name_);
+  const Output zero = ops::Scalar(x.graph(), 0, x.dtype());
+  return ops::Maximum(x, zero) + alpha_ * ops::Minimum(x, zero);
+}
+
+LayerConfig PReLU::config() const {
+  LayerConfig c = Layer::config();
+  c["alpha_initializer"] = options_.alpha_initializer;
+  c["shared_axes"] = dims_text(options_.shared_axes);
+  return c;
+}
+
 // ---- Dropout ----
 
 Dropout::Dropout(double rate, DropoutOptions options) : rate_(rate), seed_(options.seed) {
@@ -271,6 +311,11 @@ std::shared_ptr<Layer> layer_from_config(const LayerConfig& c) {
   } else if (type == "LeakyReLU") {
     layer = std::make_shared<LeakyReLU>(
         LeakyReLUOptions{.alpha = std::stod(value(c, "alpha")), .input_shape = input_shape, .name = name});
+  } else if (type == "PReLU") {
+    layer = std::make_shared<PReLU>(PReLUOptions{.alpha_initializer = value(c, "alpha_initializer"),
+                                                 .shared_axes = parse_dims(value(c, "shared_axes")),
+                                                 .input_shape = input_shape,
+                                                 .name = name});
   } else if (type == "Dropout") {
     DropoutOptions o{.input_shape = input_shape, .name = name};
     if (c.count("seed")) o.seed = std::stoull(c.at("seed"));
@@ -284,7 +329,7 @@ std::shared_ptr<Layer> layer_from_config(const LayerConfig& c) {
   } else {
     fail("unknown layer type '", type, "'; known: Activation, AveragePooling2D, BatchNormalization, Conv2D, ",
          "Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, LeakyReLU, MaxPooling2D, ",
-         "Reshape, ZeroPadding2D");
+         "PReLU, Reshape, ZeroPadding2D");
   }
   return layer;
 }

@@ -1,11 +1,14 @@
 // Keras layers. A layer is a description until a model builds it: `build` creates its
 // variables for a known input shape, `call` adds its ops to the graph.
 //
+//   Dense(500, activation = "sigmoid", input_dim = 784)        // keywords (keras_api/keywords.h)
 //   Dense(500, {.input_dim = 784, .activation = "sigmoid"})    // new spelling
 //   Dense({.units = 500, .input_dim = 784, .activation = "sigmoid"})
 //   Dense({.input_dim = 784, .output_dim = 500}), Activation("sigmoid")  // old spelling
 #pragma once
+#include <concepts>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "core/graph.h"
+#include "keras_api/keywords.h"
 
 namespace horn::keras {
 
@@ -74,11 +78,36 @@ class Layer {
   // Keras's add_weight: the variable `weight` (named inside the current name scope), holding
   // `initializer`'s values drawn from `seed`.
   static Output add_weight(Graph& g, const WeightShape& weight, const std::string& initializer,
-                           uint64_t seed);
+                           uint64_t seed, bool trainable = true);
 
   std::string name_;
   std::optional<Shape> input_shape_;
   Shape output_shape_;
+};
+
+// A layer given by value (copied into the model) or as a shared_ptr (shared with the caller).
+class LayerRef {
+ public:
+  template <typename L>
+    requires std::derived_from<L, Layer>
+  LayerRef(L layer) : layer_(std::make_shared<L>(std::move(layer))) {}  // NOLINT: implicit
+  template <typename L>
+    requires std::derived_from<L, Layer>
+  LayerRef(std::shared_ptr<L> layer) : layer_(std::move(layer)) {}  // NOLINT: implicit
+  const std::shared_ptr<Layer>& get() const { return layer_; }
+
+ private:
+  std::shared_ptr<Layer> layer_;
+};
+
+// Sequential({Dense(512, ...), Dropout(0.2), Dense(10, ...)}).
+class LayerList : public std::vector<std::shared_ptr<Layer>> {
+ public:
+  LayerList() = default;
+  LayerList(std::vector<std::shared_ptr<Layer>> layers) : vector(std::move(layers)) {}  // NOLINT
+  LayerList(std::initializer_list<LayerRef> layers) {
+    for (const LayerRef& l : layers) push_back(l.get());
+  }
 };
 
 // Recreates a layer from its saved config; throws for an unknown type or a bad value. Knows
@@ -101,6 +130,11 @@ class Dense : public Layer {
  public:
   explicit Dense(DenseOptions options);
   Dense(int64_t units, DenseOptions options = {});
+  // Keyword arguments in any order (keras_api/keywords.h): Dense(512, activation = "relu").
+  template <KeywordArgument... K>
+  explicit Dense(const K&... kw) : Dense(with_keywords<DenseOptions>(kw...)) {}
+  template <KeywordArgument... K>
+  Dense(int64_t units, const K&... kw) : Dense(units, with_keywords<DenseOptions>(kw...)) {}
   std::string type() const override { return "Dense"; }
   LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
@@ -122,6 +156,9 @@ struct ActivationOptions {
 class Activation : public Layer {
  public:
   explicit Activation(std::string activation, ActivationOptions options = {});
+  template <KeywordArgument... K>
+  Activation(std::string activation, const K&... kw)
+      : Activation(std::move(activation), with_keywords<ActivationOptions>(kw...)) {}
   std::string type() const override { return "Activation"; }
   LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
@@ -142,6 +179,8 @@ struct LeakyReLUOptions {
 class LeakyReLU : public Layer {
  public:
   explicit LeakyReLU(LeakyReLUOptions options = {});
+  template <KeywordArgument... K>
+  explicit LeakyReLU(const K&... kw) : LeakyReLU(with_keywords<LeakyReLUOptions>(kw...)) {}
   std::string type() const override { return "LeakyReLU"; }
   LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
@@ -150,6 +189,34 @@ class LeakyReLU : public Layer {
 
  private:
   double alpha_;
+};
+
+struct PReLUOptions {
+  std::string alpha_initializer = "zeros";  // Keras's default: starts as a ReLU
+  // Axes (1-based, as Keras counts them with the batch as 0) along which one slope is shared:
+  // {1, 2} for one slope per channel of NHWC feature maps.
+  std::vector<int64_t> shared_axes;
+  std::vector<int64_t> input_shape;
+  std::string name;
+};
+
+// A leaky ReLU whose negative slopes are learnt: max(x, 0) + alpha * min(x, 0), one alpha per
+// input element (or per group, with shared_axes).
+class PReLU : public Layer {
+ public:
+  explicit PReLU(PReLUOptions options = {});
+  template <KeywordArgument... K>
+  explicit PReLU(const K&... kw) : PReLU(with_keywords<PReLUOptions>(kw...)) {}
+  std::string type() const override { return "PReLU"; }
+  LayerShapes shapes(const Shape& input_shape) const override;
+  Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
+  Output call(Output x, bool training) override;
+  std::vector<Output> weights() const override { return {alpha_}; }
+  LayerConfig config() const override;
+
+ private:
+  PReLUOptions options_;
+  Output alpha_;
 };
 
 struct DropoutOptions {
@@ -163,6 +230,8 @@ struct DropoutOptions {
 class Dropout : public Layer {
  public:
   explicit Dropout(double rate, DropoutOptions options = {});
+  template <KeywordArgument... K>
+  Dropout(double rate, const K&... kw) : Dropout(rate, with_keywords<DropoutOptions>(kw...)) {}
   std::string type() const override { return "Dropout"; }
   LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
@@ -184,6 +253,8 @@ struct ShapeOptions {
 class Flatten : public Layer {
  public:
   explicit Flatten(ShapeOptions options = {});
+  template <KeywordArgument... K>
+  explicit Flatten(const K&... kw) : Flatten(with_keywords<ShapeOptions>(kw...)) {}
   std::string type() const override { return "Flatten"; }
   LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
@@ -193,6 +264,9 @@ class Flatten : public Layer {
 class Reshape : public Layer {
  public:
   explicit Reshape(std::vector<int64_t> target_shape, ShapeOptions options = {});
+  template <KeywordArgument... K>
+  Reshape(std::vector<int64_t> target_shape, const K&... kw)
+      : Reshape(std::move(target_shape), with_keywords<ShapeOptions>(kw...)) {}
   std::string type() const override { return "Reshape"; }
   LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;

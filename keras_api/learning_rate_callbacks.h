@@ -41,6 +41,8 @@ struct ReduceLROnPlateauOptions {
 class ReduceLROnPlateau : public Callback {
  public:
   explicit ReduceLROnPlateau(ReduceLROnPlateauOptions options = {});
+  template <KeywordArgument... K>
+  explicit ReduceLROnPlateau(const K&... kw) : ReduceLROnPlateau(with_keywords<ReduceLROnPlateauOptions>(kw...)) {}
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, const Logs& logs) override;
 

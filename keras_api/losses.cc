@@ -14,7 +14,22 @@ const std::map<std::string, std::string>& aliases() {
   static const std::map<std::string, std::string> a = {
       {"mse", "mean_squared_error"},  {"mae", "mean_absolute_error"},
       {"mape", "mean_absolute_percentage_error"}, {"msle", "mean_squared_logarithmic_error"},
-      {"kld", "kullback_leibler_divergence"},     {"cosine", "cosine_proximity"}};
+      {"kld", "kullback_leibler_divergence"},     {"cosine", "cosine_proximity"},
+      // Keras's class names (losses.get("CategoricalCrossentropy") and the C++ classes of losses.h)
+      {"BinaryCrossentropy", "binary_crossentropy"},
+      {"CategoricalCrossentropy", "categorical_crossentropy"},
+      {"SparseCategoricalCrossentropy", "sparse_categorical_crossentropy"},
+      {"MeanSquaredError", "mean_squared_error"},
+      {"MeanAbsoluteError", "mean_absolute_error"},
+      {"MeanAbsolutePercentageError", "mean_absolute_percentage_error"},
+      {"MeanSquaredLogarithmicError", "mean_squared_logarithmic_error"},
+      {"Hinge", "hinge"},
+      {"SquaredHinge", "squared_hinge"},
+      {"CategoricalHinge", "categorical_hinge"},
+      {"KLDivergence", "kullback_leibler_divergence"},
+      {"Poisson", "poisson"},
+      {"LogCosh", "logcosh"},
+  };
   return a;
 }
 

@@ -25,6 +25,26 @@ struct Loss {
   bool empty() const { return name.empty(); }
 };
 
+// Keras's class-style losses, with their default arguments: `loss = losses::Hinge()`. Each is the
+// loss of its class name, which canonical_name maps to Keras's function name ("hinge").
+#define HORN_KERAS_LOSS_CLASS(Class) \
+  struct Class : Loss {              \
+    Class() : Loss(#Class) {}        \
+  }
+HORN_KERAS_LOSS_CLASS(BinaryCrossentropy);
+HORN_KERAS_LOSS_CLASS(CategoricalCrossentropy);
+HORN_KERAS_LOSS_CLASS(SparseCategoricalCrossentropy);
+HORN_KERAS_LOSS_CLASS(MeanSquaredError);
+HORN_KERAS_LOSS_CLASS(MeanAbsoluteError);
+HORN_KERAS_LOSS_CLASS(MeanAbsolutePercentageError);
+HORN_KERAS_LOSS_CLASS(MeanSquaredLogarithmicError);
+HORN_KERAS_LOSS_CLASS(Hinge);
+HORN_KERAS_LOSS_CLASS(SquaredHinge);
+HORN_KERAS_LOSS_CLASS(CategoricalHinge);
+HORN_KERAS_LOSS_CLASS(KLDivergence);
+HORN_KERAS_LOSS_CLASS(Poisson);
+HORN_KERAS_LOSS_CLASS(LogCosh);
+
 const std::vector<std::string>& names();  // canonical names and short aliases
 std::string canonical_name(const std::string& name);  // throws, listing known names
 bool is_sparse(const std::string& canonical);

@@ -6,7 +6,7 @@
 #include "keras_api/names.h"
 #include "ops/ops.h"
 
-namespace horn::keras::metrics {
+namespace horn::keras {
 namespace {
 
 Output as_float(Output b, Output like) { return ops::Cast(b, like.dtype()); }
@@ -34,18 +34,18 @@ Output top_k_categorical_accuracy(Output t, Output p, int k = 5) {
 
 }  // namespace
 
-const std::vector<std::string>& names() {
+const std::vector<std::string>& metrics::names() {
   static const std::vector<std::string> known = {
       "acc", "accuracy", "binary_accuracy", "categorical_accuracy", "mae", "mean_absolute_error",
       "mean_squared_error", "mse", "sparse_categorical_accuracy", "top_k_categorical_accuracy"};
   return known;
 }
 
-void validate(const std::string& name) {
+void metrics::validate(const std::string& name) {
   if (std::find(names().begin(), names().end(), name) == names().end()) unknown_name("metric", name, names());
 }
 
-Output compute(const std::string& name, const std::string& loss_name, Output t, Output p) {
+Output metrics::compute(const std::string& name, const std::string& loss_name, Output t, Output p) {
   validate(name);
   if (name == "accuracy" || name == "acc") {
     if (loss_name == "binary_crossentropy") return binary_accuracy(t, p);
@@ -60,4 +60,4 @@ Output compute(const std::string& name, const std::string& loss_name, Output t, 
   return ops::Mean(ops::Abs(p - t), {-1});  // mae
 }
 
-}  // namespace horn::keras::metrics
+}  // namespace horn::keras

@@ -50,7 +50,8 @@ Shape BatchNormalization::build(Graph& g, const Shape& input_shape, uint64_t see
   Graph::NameScope scope(g, name_);
   // Seeds stay per weight (gamma 0, beta 1, ...) whether or not scale and center are on.
   auto variable = [&](const std::string& initializer, const std::string& name, uint64_t k) {
-    return add_weight(g, {name, Shape{features_}}, initializer, random::mix64(seed + k));
+    const bool moving = k >= 2;  // the moving statistics change by update ops, not gradients
+    return add_weight(g, {name, Shape{features_}}, initializer, random::mix64(seed + k), !moving);
   };
   if (options_.scale) gamma_ = variable(options_.gamma_initializer, "gamma", 0);
   if (options_.center) beta_ = variable(options_.beta_initializer, "beta", 1);

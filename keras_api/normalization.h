@@ -39,6 +39,9 @@ struct BatchNormalizationOptions {
 class BatchNormalization : public Layer {
  public:
   explicit BatchNormalization(BatchNormalizationOptions options = {});
+  template <KeywordArgument... K>
+  explicit BatchNormalization(const K&... kw)
+      : BatchNormalization(with_keywords<BatchNormalizationOptions>(kw...)) {}
   std::string type() const override { return "BatchNormalization"; }
   LayerShapes shapes(const Shape& input_shape) const override;
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;

@@ -25,13 +25,23 @@ void Optimizer::set_learning_rate(double lr) {
 Output Optimizer::scalar(double v) const { return ops::Scalar(*graph_, v, dtype_); }
 
 Output Optimizer::slot(Output param, const std::string& name, double initial) {
-  Output v = ops::Variable(*graph_, Tensor::fill(param.dtype(), param.shape(), initial), param.node->name + "/" + name);
+  Output v = ops::Variable(*graph_, Tensor::fill(param.dtype(), param.shape(), initial), param.node->name + "/" + name,
+                           /*trainable=*/false);
   variables_.push_back(v);
   return v;
 }
 
 std::vector<Node*> Optimizer::get_updates(Output loss, const std::vector<Output>& params) {
   return apply_gradients(autodiff::gradients({loss}, params, {}, {autodiff::Unconnected::kZero}), params);
+}
+
+std::vector<Node*> Optimizer::minimize(Output loss, std::vector<Output> var_list) {
+  if (var_list.empty()) {
+    for (Node* v : loss.graph().trainable_variables()) var_list.push_back(v->output());
+    if (var_list.empty())
+      fail(name(), ".minimize: the graph of '", loss.name(), "' has no trainable variables; pass var_list");
+  }
+  return get_updates(loss, var_list);
 }
 
 std::vector<Node*> Optimizer::apply_gradients(const std::vector<Output>& grads, const std::vector<Output>& params) {
@@ -43,9 +53,10 @@ std::vector<Node*> Optimizer::apply_gradients(const std::vector<Output>& grads, 
   for (const Output& p : params)
     if (p.node->op_name() != "Variable") fail(name(), ": parameter '", p.name(), "' is not a Variable");
   Graph::NameScope scope(*graph_, name());
-  iterations_ = ops::Variable(*graph_, Tensor::zeros(dtype_, {}), "iterations");
+  iterations_ = ops::Variable(*graph_, Tensor::zeros(dtype_, {}), "iterations", /*trainable=*/false);
   variables_.insert(variables_.begin(), iterations_);
-  learning_rate_variable_ = ops::Variable(*graph_, Tensor::fill(dtype_, {}, learning_rate_), "learning_rate");
+  learning_rate_variable_ =
+      ops::Variable(*graph_, Tensor::fill(dtype_, {}, learning_rate_), "learning_rate", /*trainable=*/false);
   Step step{iterations_ + 1.0, learning_rate_variable_};
   if (decay_ > 0) step.lr = step.lr / (1.0 + decay_ * iterations_);
   std::vector<Node*> targets;
@@ -61,7 +72,7 @@ std::vector<Node*> Optimizer::apply_gradients(const std::vector<Output>& grads, 
 
 // ---- SGD ----
 
-SGD::SGD(SGDOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {
+SGD::SGD(SGDOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {
   if (!(o.momentum >= 0)) fail("SGD: momentum must be >= 0, got ", o.momentum);
 }
 std::map<std::string, double> SGD::config() const {
@@ -77,7 +88,7 @@ Node* SGD::update(Output p, Output g, const Step& s) {
 
 // ---- RMSprop ----
 
-RMSprop::RMSprop(RMSpropOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
+RMSprop::RMSprop(RMSpropOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {}
 std::map<std::string, double> RMSprop::config() const {
   return {{"learning_rate", learning_rate_}, {"rho", o_.rho}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
@@ -89,7 +100,7 @@ Node* RMSprop::update(Output p, Output g, const Step& s) {
 
 // ---- Adagrad ----
 
-Adagrad::Adagrad(AdagradOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
+Adagrad::Adagrad(AdagradOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {}
 std::map<std::string, double> Adagrad::config() const {
   return {{"learning_rate", learning_rate_}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
@@ -101,7 +112,7 @@ Node* Adagrad::update(Output p, Output g, const Step& s) {
 
 // ---- Adadelta ----
 
-Adadelta::Adadelta(AdadeltaOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
+Adadelta::Adadelta(AdadeltaOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {}
 std::map<std::string, double> Adadelta::config() const {
   return {{"learning_rate", learning_rate_}, {"rho", o_.rho}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
@@ -118,7 +129,7 @@ Node* Adadelta::update(Output p, Output g, const Step& s) {
 
 // ---- Adam ----
 
-Adam::Adam(AdamOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
+Adam::Adam(AdamOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {}
 std::map<std::string, double> Adam::config() const {
   return {{"learning_rate", learning_rate_}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"decay", o_.decay}, {"amsgrad", o_.amsgrad}};
@@ -137,7 +148,7 @@ Node* Adam::update(Output p, Output g, const Step& s) {
 
 // ---- Adamax ----
 
-Adamax::Adamax(AdamaxOptions o) : Optimizer(o.learning_rate, o.decay), o_(o) {}
+Adamax::Adamax(AdamaxOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {}
 std::map<std::string, double> Adamax::config() const {
   return {{"learning_rate", learning_rate_}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"decay", o_.decay}};
@@ -152,13 +163,13 @@ Node* Adamax::update(Output p, Output g, const Step& s) {
 
 // ---- Nadam ----
 
-Nadam::Nadam(NadamOptions o) : Optimizer(o.learning_rate, 0.0), o_(o) {}
+Nadam::Nadam(NadamOptions o) : Optimizer(o.lr.value_or(o.learning_rate), 0.0), o_(o) {}
 std::map<std::string, double> Nadam::config() const {
   return {{"learning_rate", learning_rate_}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"schedule_decay", o_.schedule_decay}};
 }
 void Nadam::before_updates(Graph& g, DType dtype, const Step& s, std::vector<Node*>*) {
-  m_schedule_ = ops::Variable(g, Tensor::ones(dtype, {}), "m_schedule");
+  m_schedule_ = ops::Variable(g, Tensor::ones(dtype, {}), "m_schedule", /*trainable=*/false);
   mutable_variables().push_back(m_schedule_);
   // Momentum schedule of Dozat (2016), as Keras computes it.
   cache_t_ = o_.beta_1 * (1.0 - 0.5 * ops::Pow(scalar(0.96), s.t * o_.schedule_decay));

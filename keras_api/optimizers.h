@@ -3,16 +3,37 @@
 // lives in variables, so a saved model resumes training exactly.
 //
 //   auto opt = optimizers::Adam({.learning_rate = 1e-3, .amsgrad = true});
+//   auto opt = optimizers::Adam(1e-3, amsgrad = true);       // Keras's positional rate, keywords
+//   auto opt = optimizers::SGD(lr = 0.01, momentum = 0.9);  // `lr`: Keras 2.0-2.2's name
 //   std::vector<Node*> step = opt.get_updates(loss, params);  // run these as targets
 #pragma once
 #include <map>
 #include <memory>
+#include <optional>
+#include <type_traits>
 #include <string>
 #include <vector>
 
 #include "core/graph.h"
+#include "keras_api/keywords.h"
 
 namespace horn::keras::optimizers {
+
+// Keras's other ways to make an optimizer: SGD(0.01) (the learning rate first, positional),
+// SGD(0.01, momentum = 0.9) and SGD(lr = 0.01, momentum = 0.9) (keywords, keras_api/keywords.h).
+#define HORN_OPTIMIZER_CALL_FORMS(Class)                                                      \
+  template <typename Rate, KeywordArgument... K>                                             \
+    requires std::is_arithmetic_v<Rate>                                                      \
+  explicit Class(Rate learning_rate, const K&... kw)                                         \
+      : Class(with_learning_rate(with_keywords<Class##Options>(kw...), learning_rate)) {}    \
+  template <KeywordArgument... K>                                                            \
+  explicit Class(const K&... kw) : Class(with_keywords<Class##Options>(kw...)) {}
+
+template <typename Options>
+Options with_learning_rate(Options options, double learning_rate) {
+  options.learning_rate = learning_rate;
+  return options;
+}
 
 class Optimizer {
  public:
@@ -25,6 +46,10 @@ class Optimizer {
 
   // Update ops for one step of gradient descent on `loss` over `params`.
   std::vector<Node*> get_updates(Output loss, const std::vector<Output>& params);
+  // TensorFlow 1's optimizer.minimize(loss[, var_list]): get_updates over `var_list`, or when
+  // it is empty over the graph's trainable variables (Graph::trainable_variables). Run the
+  // returned ops as targets: session.run({{x, batch}}, {loss}, train_step).
+  std::vector<Node*> minimize(Output loss, std::vector<Output> var_list = {});
   std::vector<Node*> apply_gradients(const std::vector<Output>& grads, const std::vector<Output>& params);
   // The optimizer's state: the iteration counter first, then slots in creation order.
   const std::vector<Output>& variables() const { return variables_; }
@@ -67,10 +92,12 @@ struct SGDOptions {
   double learning_rate = 0.01, momentum = 0.0;
   bool nesterov = false;
   double decay = 0.0;
+  std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class SGD : public Optimizer {
  public:
   explicit SGD(SGDOptions o = {});
+  HORN_OPTIMIZER_CALL_FORMS(SGD)
   std::string name() const override { return "SGD"; }
   std::map<std::string, double> config() const override;
 
@@ -83,10 +110,12 @@ class SGD : public Optimizer {
 
 struct RMSpropOptions {
   double learning_rate = 0.001, rho = 0.9, epsilon = 1e-7, decay = 0.0;
+  std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class RMSprop : public Optimizer {
  public:
   explicit RMSprop(RMSpropOptions o = {});
+  HORN_OPTIMIZER_CALL_FORMS(RMSprop)
   std::string name() const override { return "RMSprop"; }
   std::map<std::string, double> config() const override;
 
@@ -99,10 +128,12 @@ class RMSprop : public Optimizer {
 
 struct AdagradOptions {
   double learning_rate = 0.01, epsilon = 1e-7, decay = 0.0;
+  std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class Adagrad : public Optimizer {
  public:
   explicit Adagrad(AdagradOptions o = {});
+  HORN_OPTIMIZER_CALL_FORMS(Adagrad)
   std::string name() const override { return "Adagrad"; }
   std::map<std::string, double> config() const override;
 
@@ -115,10 +146,12 @@ class Adagrad : public Optimizer {
 
 struct AdadeltaOptions {
   double learning_rate = 1.0, rho = 0.95, epsilon = 1e-7, decay = 0.0;
+  std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class Adadelta : public Optimizer {
  public:
   explicit Adadelta(AdadeltaOptions o = {});
+  HORN_OPTIMIZER_CALL_FORMS(Adadelta)
   std::string name() const override { return "Adadelta"; }
   std::map<std::string, double> config() const override;
 
@@ -132,10 +165,12 @@ class Adadelta : public Optimizer {
 struct AdamOptions {
   double learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, decay = 0.0;
   bool amsgrad = false;
+  std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class Adam : public Optimizer {
  public:
   explicit Adam(AdamOptions o = {});
+  HORN_OPTIMIZER_CALL_FORMS(Adam)
   std::string name() const override { return "Adam"; }
   std::map<std::string, double> config() const override;
 
@@ -148,10 +183,12 @@ class Adam : public Optimizer {
 
 struct AdamaxOptions {
   double learning_rate = 0.002, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, decay = 0.0;
+  std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class Adamax : public Optimizer {
  public:
   explicit Adamax(AdamaxOptions o = {});
+  HORN_OPTIMIZER_CALL_FORMS(Adamax)
   std::string name() const override { return "Adamax"; }
   std::map<std::string, double> config() const override;
 
@@ -164,10 +201,12 @@ class Adamax : public Optimizer {
 
 struct NadamOptions {
   double learning_rate = 0.002, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, schedule_decay = 0.004;
+  std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class Nadam : public Optimizer {
  public:
   explicit Nadam(NadamOptions o = {});
+  HORN_OPTIMIZER_CALL_FORMS(Nadam)
   std::string name() const override { return "Nadam"; }
   std::map<std::string, double> config() const override;
 

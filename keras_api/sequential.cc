@@ -31,7 +31,7 @@ std::string snake_case(const std::string& type) {
 
 Sequential::Sequential(SequentialOptions options) : options_(std::move(options)) {}
 
-Sequential::Sequential(std::vector<std::shared_ptr<Layer>> layers, SequentialOptions options)
+Sequential::Sequential(LayerList layers, SequentialOptions options)
     : options_(std::move(options)) {
   for (auto& l : layers) add(std::move(l));
 }

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "core/session.h"
+#include "keras_api/callback_list.h"
 #include "keras_api/callbacks.h"
+#include "keras_api/keywords.h"
 #include "keras_api/layers.h"
 #include "keras_api/losses.h"
 #include "keras_api/optimizers.h"
@@ -41,14 +43,20 @@ struct CompileOptions {
   std::vector<std::string> metrics;
 };
 
+// Data to validate on after each epoch: `validation_data = {x_test, y_test}`.
+struct ValidationData : std::optional<std::pair<Tensor, Tensor>> {
+  using optional::optional;
+  ValidationData(Tensor x, Tensor y) : optional(std::in_place, std::move(x), std::move(y)) {}
+};
+
 struct FitOptions {
   int64_t batch_size = 32;
   int epochs = 1;
   int nb_epoch = 0;  // the old Keras spelling of `epochs`; used when set
   int verbose = 1;
-  std::vector<std::shared_ptr<Callback>> callbacks;
+  CallbackList callbacks;  // by value, or by shared_ptr to read them after fit
   double validation_split = 0;  // the last fraction of x, y, not shuffled, as Keras
-  std::optional<std::pair<Tensor, Tensor>> validation_data;
+  ValidationData validation_data;
   bool shuffle = true;
   int initial_epoch = 0;
   std::optional<uint64_t> seed;  // shuffling; default: the model's seed
@@ -78,7 +86,14 @@ struct SequentialOptions {
 class Sequential {
  public:
   explicit Sequential(SequentialOptions options = {});
-  Sequential(std::vector<std::shared_ptr<Layer>> layers, SequentialOptions options);
+  // Sequential({Dense(512, ...), Dropout(0.2), ...}): layers by value or as shared_ptrs.
+  explicit Sequential(LayerList layers, SequentialOptions options = {});
+  // Keyword arguments (keras_api/keywords.h): Sequential(name = "mlp", seed = 7).
+  template <KeywordArgument... K>
+  explicit Sequential(const K&... kw) : Sequential(with_keywords<SequentialOptions>(kw...)) {}
+  template <KeywordArgument... K>
+  explicit Sequential(LayerList layers, const K&... kw)
+      : Sequential(std::move(layers), with_keywords<SequentialOptions>(kw...)) {}
   ~Sequential();
   Sequential(Sequential&&) noexcept;
   Sequential& operator=(Sequential&&) noexcept;
@@ -95,6 +110,25 @@ class Sequential {
   // Keras 2's Sequential.predict_classes: int32 class indexes, the argmax of each prediction
   // row [N]; for a single output column (a sigmoid), prediction > 0.5 as [N, 1].
   Tensor predict_classes(const Tensor& x, PredictOptions options = {});
+  // The same calls with keyword arguments in any order (keras_api/keywords.h):
+  //   model.compile(loss = "categorical_crossentropy", optimizer = "adam", metrics = {"accuracy"});
+  //   model.fit(x, y, epochs = 20, batch_size = 128, validation_data = {x_test, y_test});
+  template <KeywordArgument... K>
+  void compile(const K&... kw) { compile(with_keywords<CompileOptions>(kw...)); }
+  template <KeywordArgument... K>
+  History fit(const Tensor& x, const Tensor& y, const K&... kw) {
+    return fit(x, y, with_keywords<FitOptions>(kw...));
+  }
+  template <KeywordArgument... K>
+  std::vector<double> evaluate(const Tensor& x, const Tensor& y, const K&... kw) {
+    return evaluate(x, y, with_keywords<EvaluateOptions>(kw...));
+  }
+  template <KeywordArgument... K>
+  Tensor predict(const Tensor& x, const K&... kw) { return predict(x, with_keywords<PredictOptions>(kw...)); }
+  template <KeywordArgument... K>
+  Tensor predict_classes(const Tensor& x, const K&... kw) {
+    return predict_classes(x, with_keywords<PredictOptions>(kw...));
+  }
   std::vector<double> train_on_batch(const Tensor& x, const Tensor& y);
   std::vector<double> test_on_batch(const Tensor& x, const Tensor& y);
   Tensor predict_on_batch(const Tensor& x);

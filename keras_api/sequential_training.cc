@@ -13,13 +13,9 @@ namespace horn::keras {
 namespace {
 
 std::vector<int64_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epoch) {
+  if (shuffle) return random::permutation(n, seed, 0x5eed0000ull + epoch);
   std::vector<int64_t> order(n);
   for (int64_t i = 0; i < n; ++i) order[i] = i;
-  if (!shuffle) return order;
-  for (int64_t i = n - 1; i > 0; --i) {  // Fisher-Yates with a seeded, counter-based stream
-    const int64_t j = static_cast<int64_t>(random::bits(seed, 0x5eed0000ull + epoch, i) % (i + 1));
-    std::swap(order[i], order[j]);
-  }
   return order;
 }
 

@@ -23,7 +23,10 @@ Output Const(Graph& g, const Tensor& value, Name name = {});
 Output Scalar(Graph& g, double value, DType dtype = DType::kFloat32, Name name = {});
 Output Placeholder(Graph& g, DType dtype, const Shape& shape, Name name = {});
 // A variable owned by the Session, set to `initial_value` by Session::initialize_variables().
-Output Variable(Graph& g, const Tensor& initial_value, Name name = {});
+// `trainable` (TensorFlow 1's): whether Graph::trainable_variables() lists it, the variables
+// an optimizer's minimize(loss) changes when given no var_list. Optimizer slots, step counts
+// and moving statistics are not trainable.
+Output Variable(Graph& g, const Tensor& initial_value, Name name = {}, bool trainable = true);
 // In-place updates of a variable; each returns the variable's new value.
 Output Assign(Output variable, Output value, Name name = {});
 Output AssignAdd(Output variable, Output delta, Name name = {});

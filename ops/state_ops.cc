@@ -111,13 +111,11 @@ Output Placeholder(Graph& g, DType dtype, const Shape& shape, Name name) {
                     name.empty() ? "Placeholder" : name)->output();
 }
 
-Output Variable(Graph& g, const Tensor& initial_value, Name name) {
+Output Variable(Graph& g, const Tensor& initial_value, Name name, bool trainable) {
   if (!initial_value.defined()) fail("Variable: the initial value is an empty Tensor");
-  return g.add_node("Variable", {},
-                    {{"dtype", initial_value.dtype()},
-                     {"shape", initial_value.shape()},
-                     {"initial_value", initial_value}},
-                    name.empty() ? "Variable" : name)->output();
+  AttrMap attrs{{"dtype", initial_value.dtype()}, {"shape", initial_value.shape()}, {"initial_value", initial_value}};
+  if (!trainable) attrs.set("trainable", false);  // absent: trainable, TensorFlow's default
+  return g.add_node("Variable", {}, std::move(attrs), name.empty() ? "Variable" : name)->output();
 }
 
 Output Assign(Output var, Output value, Name name) {
