@@ -8,16 +8,13 @@
 #include "keras_api/sequential.h"
 
 namespace horn::keras {
-namespace {
 
-bool resolve_maximize(const std::string& mode, const std::string& monitor) {
+bool monitor_improves_upwards(const std::string& callback, const std::string& mode, const std::string& monitor) {
   if (mode == "max") return true;
   if (mode == "min") return false;
-  if (mode != "auto") fail("mode must be 'auto', 'min' or 'max', got '", mode, "'");
+  if (mode != "auto") fail(callback, ": mode must be 'auto', 'min' or 'max', got '", mode, "'");
   return monitor.find("acc") != std::string::npos;
 }
-
-}  // namespace
 
 void History::on_train_begin(const Logs&) {}
 
@@ -29,7 +26,7 @@ void History::on_epoch_end(int e, const Logs& logs) {
 // ---- EarlyStopping ----
 
 EarlyStopping::EarlyStopping(EarlyStoppingOptions options)
-    : o_(std::move(options)), maximize_(resolve_maximize(o_.mode, o_.monitor)) {
+    : o_(std::move(options)), maximize_(monitor_improves_upwards("EarlyStopping", o_.mode, o_.monitor)) {
   if (o_.patience < 0) fail("EarlyStopping: patience must be >= 0, got ", o_.patience);
 }
 
@@ -71,7 +68,7 @@ std::string format_checkpoint_path(const std::string& pattern, int epoch, const 
 }
 
 ModelCheckpoint::ModelCheckpoint(std::string filepath, ModelCheckpointOptions options)
-    : filepath_(std::move(filepath)), o_(std::move(options)), maximize_(resolve_maximize(o_.mode, o_.monitor)),
+    : filepath_(std::move(filepath)), o_(std::move(options)), maximize_(monitor_improves_upwards("ModelCheckpoint", o_.mode, o_.monitor)),
       best_(maximize_ ? -INFINITY : INFINITY) {
   if (filepath_.text().empty()) fail("ModelCheckpoint: filepath is empty");
   if (o_.period < 1) fail("ModelCheckpoint: period must be >= 1, got ", o_.period);

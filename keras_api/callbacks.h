@@ -17,6 +17,11 @@ namespace horn::keras {
 class Sequential;
 using Logs = std::map<std::string, double>;
 
+// Whether a callback watching `monitor` in `mode` ("min", "max" or "auto") wants it larger:
+// "auto" means larger for accuracies (a name containing "acc"), as Keras decides. Throws an
+// Error naming `callback` for another mode.
+bool monitor_improves_upwards(const std::string& callback, const std::string& mode, const std::string& monitor);
+
 class Callback {
  public:
   virtual ~Callback() = default;

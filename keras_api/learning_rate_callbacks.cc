@@ -32,10 +32,7 @@ ReduceLROnPlateau::ReduceLROnPlateau(ReduceLROnPlateauOptions options) : o_(std:
   if (o_.patience < 0 || o_.cooldown < 0)
     fail("ReduceLROnPlateau: patience and cooldown must be >= 0, got ", o_.patience, " and ", o_.cooldown);
   if (!(o_.min_lr >= 0)) fail("ReduceLROnPlateau: min_lr must be >= 0, got ", o_.min_lr);
-  if (o_.mode == "max") maximize_ = true;
-  else if (o_.mode == "min") maximize_ = false;
-  else if (o_.mode == "auto") maximize_ = o_.monitor.find("acc") != std::string::npos;
-  else fail("ReduceLROnPlateau: mode must be 'auto', 'min' or 'max', got '", o_.mode, "'");
+  maximize_ = monitor_improves_upwards("ReduceLROnPlateau", o_.mode, o_.monitor);
 }
 
 void ReduceLROnPlateau::on_train_begin(const Logs&) {

@@ -116,5 +116,11 @@ TEST(Keywords, ClassStyleLossesAndMetrics) {
   expect_error([] { losses::Loss("CategoricalCrossEntropy"); }, {"loss", "CategoricalCrossEntropy"});
 }
 
+TEST(Keywords, CallbacksNameThemselvesForABadMode) {
+  expect_error([] { EarlyStopping(mode = "lowest"); }, {"EarlyStopping", "mode", "'lowest'"});
+  expect_error([] { ReduceLROnPlateau(mode = "up"); }, {"ReduceLROnPlateau", "mode", "'up'"});
+  expect_error([] { ModelCheckpoint("m.horn", mode = "best"); }, {"ModelCheckpoint", "mode", "'best'"});
+}
+
 }  // namespace
 }  // namespace horn::keras
