@@ -22,7 +22,7 @@
 
 #include "core/errors.h"
 #include "core/tensor.h"
-#include "keras_api/callback_list.h"
+#include "keras_api/shared_list.h"
 
 namespace horn::keras {
 

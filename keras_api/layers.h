@@ -85,31 +85,6 @@ class Layer {
   Shape output_shape_;
 };
 
-// A layer given by value (copied into the model) or as a shared_ptr (shared with the caller).
-class LayerRef {
- public:
-  template <typename L>
-    requires std::derived_from<L, Layer>
-  LayerRef(L layer) : layer_(std::make_shared<L>(std::move(layer))) {}  // NOLINT: implicit
-  template <typename L>
-    requires std::derived_from<L, Layer>
-  LayerRef(std::shared_ptr<L> layer) : layer_(std::move(layer)) {}  // NOLINT: implicit
-  const std::shared_ptr<Layer>& get() const { return layer_; }
-
- private:
-  std::shared_ptr<Layer> layer_;
-};
-
-// Sequential({Dense(512, ...), Dropout(0.2), Dense(10, ...)}).
-class LayerList : public std::vector<std::shared_ptr<Layer>> {
- public:
-  LayerList() = default;
-  LayerList(std::vector<std::shared_ptr<Layer>> layers) : vector(std::move(layers)) {}  // NOLINT
-  LayerList(std::initializer_list<LayerRef> layers) {
-    for (const LayerRef& l : layers) push_back(l.get());
-  }
-};
-
 // Recreates a layer from its saved config; throws for an unknown type or a bad value. Knows
 // the layers of this file, conv_layers.h and normalization.h.
 std::shared_ptr<Layer> layer_from_config(const LayerConfig& config);

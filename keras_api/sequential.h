@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "core/session.h"
-#include "keras_api/callback_list.h"
 #include "keras_api/callbacks.h"
 #include "keras_api/keywords.h"
 #include "keras_api/layers.h"
