@@ -1,9 +1,9 @@
 // Shape and type ops: Reshape, ExpandDims, Transpose, Cast, OneHot, Identity, StopGradient,
 // ZerosLike, OnesLike, Size, ReshapeLike, and the seeded RandomUniformLike.
-#include <bit>
 #include <cstring>
 #include <numeric>
 
+#include "core/bfloat16.h"
 #include "core/random.h"
 #include "core/session.h"
 #include "core/simplification.h"
@@ -173,15 +173,6 @@ HORN_REGISTER_OP({
     .view_of_input = 0,  // a cast to the same dtype returns its input
     .simplify = identity_when_same_shape,
 });
-
-// float(bfloat16(x)) bit for bit as Eigen's cast rounds it (to nearest even; NaN to a quiet
-// NaN of x's sign), written without branches so that the loop vectorises.
-inline float round_to_bfloat16(float x) {
-  const uint32_t u = std::bit_cast<uint32_t>(x);
-  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-  const uint32_t nan = (u & 0x80000000u) | 0x7fc00000u;
-  return std::bit_cast<float>(x != x ? nan : rounded);
-}
 
 // Cast(Cast(x, bfloat16), float32), as one elementwise op (float64: through float, as the
 // casts go), so it fuses with its neighbours.

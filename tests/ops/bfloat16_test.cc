@@ -92,6 +92,14 @@ TEST(BFloat16, RoundToBFloat16IsTheTwoCastsBitForBit) {
     const std::vector<Tensor> out = Session(g).run({{x, F({n}, in).cast(t)}}, {casts, round});
     EXPECT_TRUE(out[0].bitwise_equal(out[1])) << dtype_name(t) << ": " << out[0].to_string() << " vs " << out[1].to_string();
   }
+  // Both run Horn's vectorised rounding (core/bfloat16.h): bit for bit Eigen's scalar one.
+  const Tensor narrow = F({n}, in).cast(bf16);
+  for (int64_t i = 0; i < n; ++i) {
+    EXPECT_EQ(bits(narrow.data<bfloat16>()[i]), bits(bfloat16(in[i]))) << i;
+    EXPECT_EQ(std::bit_cast<uint32_t>(round_to_bfloat16(in[i])),
+              std::bit_cast<uint32_t>(static_cast<float>(bfloat16(in[i]))))
+        << i;
+  }
 }
 
 TEST(BFloat16, FloatOpsRefuseItNamingTheNodeAndTheFix) {
