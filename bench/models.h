@@ -1,17 +1,20 @@
 // The models the benchmarks train, defined once for //bench:ops and //bench:profile_train_step.
 // examples/ spell them out again on purpose: there they read line by line like Keras's scripts.
 #pragma once
+#include <string>
+
 #include "keras_api/keras.h"
 
 namespace horn::bench {
 
-// The brief's model: 784-500 sigmoid-500 sigmoid-10 softmax, Adam, batch 100.
-inline keras::Sequential seed_mlp(int threads, bool check_numerics = false) {
+// The brief's model: 784-500 sigmoid-500 sigmoid-10 softmax, Adam, batch 100; `policy`:
+// "float32" or "mixed_bfloat16" (keras_api/mixed_precision.h).
+inline keras::Sequential seed_mlp(int threads, bool check_numerics = false, const std::string& policy = "float32") {
   using namespace keras;
   Sequential m({.num_threads = threads, .check_numerics = check_numerics});
-  m.add(Dense(500, {.input_dim = 784, .activation = "sigmoid"}));
-  m.add(Dense(500, {.activation = "sigmoid"}));
-  m.add(Dense(10, {.activation = "softmax"}));
+  m.add(Dense(500, {.input_dim = 784, .activation = "sigmoid", .dtype = policy}));
+  m.add(Dense(500, {.activation = "sigmoid", .dtype = policy}));
+  m.add(Dense(10, {.activation = "softmax", .dtype = policy}));
   m.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
   return m;
 }

@@ -1,8 +1,8 @@
 // Per-node time of a training step after compilation, slowest first: where a step's time
 // goes. Models: the seed MLP (784-500 sigmoid-500 sigmoid-10 softmax, Adam, batch 100) or
-// Keras's mnist_cnn (Adadelta, batch 128).
+// Keras's mnist_cnn (Adadelta, batch 128); mlp_bf16: the seed MLP under mixed_bfloat16.
 //
-//   bazel run //bench:profile_train_step -- 2 [1 [mlp|cnn]]  # threads, concurrent nodes, model
+//   bazel run //bench:profile_train_step -- 2 [1 [mlp|cnn|mlp_bf16]]  # threads, concurrent nodes, model
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const bool concurrent = argc > 2 ? std::atoi(argv[2]) != 0 : true;
   const bool cnn = argc > 3 && std::string(argv[3]) == "cnn";
-  Sequential m = cnn ? bench::mnist_cnn(threads) : bench::seed_mlp(threads);
+  const bool bf16 = argc > 3 && std::string(argv[3]) == "mlp_bf16";
+  Sequential m = cnn ? bench::mnist_cnn(threads) : bench::seed_mlp(threads, false, bf16 ? "mixed_bfloat16" : "float32");
   const int64_t batch = cnn ? 128 : 100;
   Session s(m.graph(), {.num_threads = threads, .concurrent_nodes = concurrent, .profile = true});
   s.initialize_variables();

@@ -246,6 +246,12 @@ Tensor Tensor::gather_rows(std::span<const int64_t> rows) const {
 
 Tensor Tensor::cast(DType to) const {
   Tensor t(to, shape_);
+  if (dtype_ == DType::kFloat32 && to == DType::kBFloat16) {  // the mixed_bfloat16 casts: vectorised
+    const float* src = reinterpret_cast<const float*>(buffer_.get());
+    uint16_t* dst = reinterpret_cast<uint16_t*>(t.buffer_.get());
+    for (int64_t i = 0; i < size_; ++i) dst[i] = bfloat16_bits(src[i]);
+    return t;
+  }
   visit_dtype(dtype_, [&](auto a) {
     using From = decltype(a);
     visit_dtype(to, [&](auto b) {

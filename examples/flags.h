@@ -13,7 +13,13 @@ class Flags {
   Flags(int argc, char** argv, std::map<std::string, std::string> defaults) : values_(std::move(defaults)) {
     for (int i = 1; i < argc; ++i) {
       std::string arg = argv[i];
-      const size_t eq = arg.find('=');
+      size_t eq = arg.find('=');
+      // A bare --name switches on a flag whose default is "false".
+      if (eq == std::string::npos && arg.rfind("--", 0) == 0 && values_.count(arg.substr(2)) &&
+          values_.at(arg.substr(2)) == "false") {
+        arg += "=true";
+        eq = arg.find('=');
+      }
       if (arg.rfind("--", 0) != 0 || eq == std::string::npos) fail("bad argument '", arg, "': expected --name=value");
       const std::string name = arg.substr(2, eq - 2);
       if (!values_.count(name)) {
@@ -31,6 +37,13 @@ class Flags {
     } catch (const std::exception&) {
       fail("flag --", name, " must be an integer, got '", values_.at(name), "'");
     }
+  }
+  // "true"/"1" or "false"/"0".
+  bool boolean(const std::string& name) const {
+    const std::string& v = values_.at(name);
+    if (v == "true" || v == "1") return true;
+    if (v == "false" || v == "0") return false;
+    fail("flag --", name, " must be true or false, got '", v, "'");
   }
 
  private:

@@ -4,6 +4,7 @@
 //
 //   bazel run //examples:mnist_mlp -- --epochs=20 --batch_size=100 --optimizer=adam
 //       --seed=1234 --threads=0 --save=/tmp/mnist_mlp.horn --data=DIR --train_limit=N
+//       --mixed_bfloat16   (Keras's mixed_precision.set_global_policy("mixed_bfloat16"))
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -21,7 +22,9 @@ int main(int argc, char** argv) {
   try {
     horn::examples::Flags flags(argc, argv, {{"epochs", "20"}, {"batch_size", "100"}, {"optimizer", "adam"},
                                              {"seed", "1234"}, {"threads", "0"}, {"save", "/tmp/mnist_mlp.horn"},
-                                             {"data", ""}, {"train_limit", "0"}, {"verbose", "1"}});
+                                             {"data", ""}, {"train_limit", "0"}, {"verbose", "1"},
+                                             {"mixed_bfloat16", "false"}});
+    if (flags.boolean("mixed_bfloat16")) mixed_precision::set_global_policy("mixed_bfloat16");
     auto [train, test] = datasets::mnist::load_data(flags.str("data"));
     Tensor x_train = utils::flatten_and_scale(train.first, 1.0 / 255);
     Tensor y_train = utils::to_categorical(train.second, 10);

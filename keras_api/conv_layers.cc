@@ -94,6 +94,7 @@ Conv2D::Conv2D(int64_t filters, HeightWidth kernel_size, Conv2DOptions options)
   initializers::validate(options_.kernel_initializer);
   initializers::validate(options_.bias_initializer);
   name_ = options_.name;
+  set_dtype_option(options_.dtype);
   input_shape_ = optional_shape(options_.input_shape);
 }
 

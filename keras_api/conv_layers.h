@@ -54,6 +54,9 @@ struct Conv2DOptions {
   std::string bias_initializer = "zeros";
   std::vector<int64_t> input_shape;  // first layer only: {rows, cols, channels}
   std::string name;
+  // A dtype policy ("" = the global one). Recorded and saved; the convolution itself stays
+  // float32 until Horn has a bfloat16 convolution kernel (keras_api/mixed_precision.h).
+  std::string dtype;
 };
 
 // y = activation(conv2d(x, kernel) + bias). The compiler applies the bias add and the

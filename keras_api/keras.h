@@ -64,6 +64,7 @@
 #include "keras_api/learning_rate_callbacks.h"
 #include "keras_api/losses.h"
 #include "keras_api/metrics.h"
+#include "keras_api/mixed_precision.h"
 #include "keras_api/normalization.h"
 #include "keras_api/optimizers.h"
 #include "keras_api/sequential.h"

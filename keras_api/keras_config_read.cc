@@ -137,16 +137,20 @@ class KerasLayer {
         refuse("the regularizer \"", key, "\" (", factor, " = ", value.dump(), ") is not supported; ",
                "only regularizers with zero factors are accepted");
   }
-  void require_float32() const {
-    if (!has("dtype")) return;
+  // The layer's dtype policy: "float32" (also when absent) or "mixed_bfloat16".
+  std::string policy() const {
+    if (!has("dtype")) return "float32";
     const json& d = at("dtype");
-    // Keras 3 writes a DTypePolicy object: {"class_name": "DTypePolicy", "config": {"name": ...}}.
+    // Keras 2 writes a policy as {"class_name": "Policy", "config": {"name": ...}}, Keras 3 as
+    // {"class_name": "DTypePolicy", "config": {"name": ...}}; a plain dtype is a string.
     const std::string name = d.is_string() ? d.get<std::string>()
                              : d.is_object() && d.contains("config") && d["config"].is_object() &&
                                        d["config"].contains("name") && d["config"]["name"].is_string()
                                  ? d["config"]["name"].get<std::string>()
                                  : "?";
-    if (name != "float32") refuse("dtype \"", name, "\" is not supported; Horn imports float32 models");
+    if (name != "float32" && name != "mixed_bfloat16")
+      refuse("dtype \"", name, "\" is not supported; Horn imports float32 and mixed_bfloat16 models");
+    return name;
   }
   std::string activation() const {
     const std::string a = string("activation", "linear");
@@ -206,7 +210,7 @@ LayerConfig layer_config_from_keras(const KerasLayer& k, bool first) {
       for (const auto& c : supported_classes()) s += (s.empty() ? "" : ", ") + c;
       return s;
     }());
-  k.require_float32();
+  const std::string policy = k.policy();
   if (!k.boolean("trainable", true)) k.refuse("frozen layers (trainable = false) are not supported");
   for (const char* r : {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "beta_regularizer",
                         "gamma_regularizer"})
@@ -214,6 +218,7 @@ LayerConfig layer_config_from_keras(const KerasLayer& k, bool first) {
   for (const char* c : {"kernel_constraint", "bias_constraint", "beta_constraint", "gamma_constraint"})
     k.require_absent(c, "a weight constraint");
   LayerConfig c{{"type", cls}, {"name", k.name()}};
+  if (policy != "float32") c["dtype"] = policy;  // as Layer::config() writes it
   for (const char* key : {"batch_input_shape", "batch_shape"})
     if (k.has(key)) {
       if (!first) k.refuse("declares an input shape but is not the first layer");

@@ -35,7 +35,10 @@ json ints_json(const std::string& dims_text) { return json(layer_config::parse_d
 json keras_layer_json(const LayerConfig& c) {
   using layer_config::value;
   const std::string& type = value(c, "type");
-  json config = {{"name", value(c, "name")}, {"trainable", true}, {"dtype", "float32"}};
+  // Keras 2 writes a float32 layer's dtype as a string and a mixed policy as a Policy object.
+  const json dtype = c.count("dtype") ? json{{"class_name", "Policy"}, {"config", {{"name", c.at("dtype")}}}}
+                                      : json("float32");
+  json config = {{"name", value(c, "name")}, {"trainable", true}, {"dtype", dtype}};
   if (c.count("input_shape")) {
     json shape = json::array({nullptr});
     for (int64_t d : layer_config::parse_dims(c.at("input_shape"))) shape.push_back(d);

@@ -32,9 +32,19 @@ Output Layer::add_weight(Graph& g, const WeightShape& weight, const std::string&
   return ops::Variable(g, initializers::make(initializer, weight.shape, seed), weight.name, trainable);
 }
 
+void Layer::set_dtype_option(const std::string& dtype) {
+  if (dtype.empty()) return;
+  try {
+    policy_ = mixed_precision::Policy(dtype);
+  } catch (const Error& e) {
+    fail(type(), name_.empty() ? "" : " '" + name_ + "'", ": dtype: ", e.what());
+  }
+}
+
 LayerConfig Layer::config() const {
   LayerConfig c{{"type", type()}, {"name", name_}};
   if (input_shape_) c["input_shape"] = dims_text(input_shape_->dims());
+  if (policy_.name() != "float32") c["dtype"] = policy_.name();
   return c;
 }
 
@@ -50,6 +60,7 @@ Dense::Dense(DenseOptions options) : options_(std::move(options)) {
   initializers::validate(options_.kernel_initializer);
   initializers::validate(options_.bias_initializer);
   name_ = options_.name;
+  set_dtype_option(options_.dtype);
   if (options_.input_dim > 0) input_shape_ = Shape{options_.input_dim};
   else input_shape_ = optional_shape(options_.input_shape);
 }
@@ -81,9 +92,12 @@ Shape Dense::build(Graph& g, const Shape& input_shape, uint64_t seed) {
   return output_shape_ = s.output;
 }
 
+// Under mixed_bfloat16 the product takes bfloat16 operands and gives float32; the bias and
+// the activation stay float32 (keras_api/mixed_precision.h says why).
 Output Dense::call(Output x, bool) {
   Graph::NameScope scope(x.graph(), name_);
-  Output y = ops::MatMul(x, kernel_);
+  Output y = ops::MatMul(mixed_precision::to_compute_dtype(x, policy_),
+                         mixed_precision::to_compute_dtype(kernel_, policy_));
   if (bias_.valid()) y = ops::Add(y, bias_, "BiasAdd");
   return activations::apply(options_.activation, y);
 }
@@ -290,7 +304,8 @@ Shape Input::build(Graph&, const Shape& input_shape, uint64_t) { return output_s
 
 // ---- from config ----
 
-std::shared_ptr<Layer> layer_from_config(const LayerConfig& c) {
+namespace {
+std::shared_ptr<Layer> layer_of_type(const LayerConfig& c) {
   using layer_config::value;
   const std::string& type = value(c, "type");
   std::vector<int64_t> input_shape = layer_config::input_shape(c);
@@ -331,6 +346,14 @@ std::shared_ptr<Layer> layer_from_config(const LayerConfig& c) {
          "Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer, LeakyReLU, MaxPooling2D, ",
          "PReLU, Reshape, ZeroPadding2D");
   }
+  return layer;
+}
+}  // namespace
+
+std::shared_ptr<Layer> layer_from_config(const LayerConfig& c) {
+  std::shared_ptr<Layer> layer = layer_of_type(c);
+  // The policy the layer was saved with, not the global one; no "dtype": a float32 layer.
+  layer->set_dtype_policy(mixed_precision::Policy(c.count("dtype") ? c.at("dtype") : "float32"));
   return layer;
 }
 

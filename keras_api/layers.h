@@ -17,6 +17,7 @@
 
 #include "core/graph.h"
 #include "keras_api/keywords.h"
+#include "keras_api/mixed_precision.h"
 
 namespace horn::keras {
 
@@ -71,7 +72,13 @@ class Layer {
   int64_t count_params() const;
   int64_t count_trainable_params() const;
   const Shape& output_shape() const { return output_shape_; }
+  // Keras's layer.dtype_policy (keras_api/mixed_precision.h): the global policy when the layer
+  // was constructed, or its `dtype` option. Set it before the model is built.
+  const mixed_precision::Policy& dtype_policy() const { return policy_; }
+  void set_dtype_policy(mixed_precision::Policy policy) { policy_ = std::move(policy); }
 
+  // Writes "dtype" only for a policy other than float32, so float32 models save the bytes
+  // they always did; a config without "dtype" is float32 (files made before policies were).
   virtual LayerConfig config() const;
 
  protected:
@@ -79,10 +86,14 @@ class Layer {
   // `initializer`'s values drawn from `seed`.
   static Output add_weight(Graph& g, const WeightShape& weight, const std::string& initializer,
                            uint64_t seed, bool trainable = true);
+  // A layer's `dtype` option: "" keeps the global policy; an unknown name throws, naming the
+  // layer.
+  void set_dtype_option(const std::string& dtype);
 
   std::string name_;
   std::optional<Shape> input_shape_;
   Shape output_shape_;
+  mixed_precision::Policy policy_ = mixed_precision::global_policy();
 };
 
 // Recreates a layer from its saved config; throws for an unknown type or a bad value. Knows
@@ -99,6 +110,7 @@ struct DenseOptions {
   std::string bias_initializer = "zeros";
   std::vector<int64_t> input_shape;  // first layer only, instead of input_dim
   std::string name;
+  std::string dtype;  // a dtype policy, "float32" or "mixed_bfloat16"; "" = the global policy
 };
 
 class Dense : public Layer {

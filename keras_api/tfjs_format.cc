@@ -144,6 +144,10 @@ void write_tfjs_model(const std::string& json_path, const ModelFile& file, const
     if (layer.count("activation") && layer.at("activation") == "exponential")
       fail("cannot write TensorFlow.js model '", json_path, "': layer '", layer.at("name"),
            "' uses the activation \"exponential\", which TensorFlow.js lacks");
+  for (const LayerConfig& layer : file.layers)  // TensorFlow.js layers have a dtype, not a policy
+    if (layer.count("dtype"))
+      fail("cannot write TensorFlow.js model '", json_path, "': layer '", layer.at("name"), "' has the dtype policy \"",
+           layer.at("dtype"), "\", which TensorFlow.js lacks; save as .h5 or .horn");
   std::map<std::string, const Tensor*> tensors;
   for (const auto& [name, t] : file.tensors) tensors[name] = &t;
   json weights = json::array();

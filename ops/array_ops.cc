@@ -3,6 +3,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "core/bfloat16.h"
 #include "core/random.h"
 #include "core/session.h"
 #include "core/simplification.h"
@@ -159,11 +160,34 @@ HORN_REGISTER_OP({
     .gradient = [](Node& n, const Grads& g) -> Grads {
       // The gradient of a cast is the cast back (bfloat16 included: it rounds g[0]).
       if (!is_any_float(n.inputs[0].dtype()) || !is_any_float(n.output().dtype())) return {Output{}};
+      // A bfloat16 gradient that is itself a cast of a value of x's dtype (the bfloat16
+      // MatMul's gradients under mixed_bfloat16): casting it back is the same rounding as one
+      // RoundToBFloat16, which the compiler fuses into the GEMM epilogue and the optimizer
+      // update that read it, instead of two passes over memory.
+      const Node& from = *g[0].node;
+      if (g[0].dtype() == DType::kBFloat16 && from.op == n.op && from.inputs[0].dtype() == n.inputs[0].dtype())
+        return {RoundToBFloat16(from.inputs[0])};
       return {Cast(g[0], n.inputs[0].dtype())};
     },
     .kernel_sets_outputs = true,
     .view_of_input = 0,  // a cast to the same dtype returns its input
     .simplify = identity_when_same_shape,
+});
+
+// Cast(Cast(x, bfloat16), float32), as one elementwise op (float64: through float, as the
+// casts go), so it fuses with its neighbours.
+HORN_REGISTER_OP({
+    .name = "RoundToBFloat16", .num_inputs = 1, .traits = kElementwise,
+    .shape_fn = shape_fns::unary_float,
+    .kernel = kernels::elementwise_kernel,
+    // As the gradient of the two casts: the incoming gradient rounded the same way.
+    .gradient = [](Node&, const Grads& g) -> Grads { return {RoundToBFloat16(g[0])}; },
+    .elementwise = {[](const float* const* in, float* out, int64_t n) {
+                      for (int64_t i = 0; i < n; ++i) out[i] = round_to_bfloat16(in[0][i]);
+                    },
+                    [](const double* const* in, double* out, int64_t n) {
+                      for (int64_t i = 0; i < n; ++i) out[i] = round_to_bfloat16(static_cast<float>(in[0][i]));
+                    }},
 });
 
 HORN_REGISTER_OP({
@@ -281,6 +305,8 @@ Output Transpose(Output x, std::vector<int64_t> perm, Name name) {
 Output Cast(Output x, DType dtype, Name name) {
   return unary_with_attrs("Cast", x, {{"dtype", dtype}}, name);
 }
+
+Output RoundToBFloat16(Output x, Name name) { return x.graph().add_node("RoundToBFloat16", {x}, {}, name)->output(); }
 Output OneHot(Output indices, int64_t depth, double on, double off, DType dtype, Name name) {
   return unary_with_attrs("OneHot", indices,
                           {{"depth", depth}, {"on", on}, {"off", off}, {"dtype", dtype}}, name);

@@ -136,6 +136,8 @@ Output Reshape(Output x, const Shape& shape, Name name = {});
 Output ExpandDims(Output x, int64_t axis, Name name = {});
 Output Transpose(Output x, std::vector<int64_t> perm = {}, Name name = {});  // {}: reverse
 Output Cast(Output x, DType dtype, Name name = {});
+// Cast(Cast(x, bfloat16), x's dtype) in one elementwise op: x rounded to bfloat16's precision.
+Output RoundToBFloat16(Output x, Name name = {});
 // [..] integer indices -> [.., depth]; an index outside [0, depth) gives an all-`off` row.
 Output OneHot(Output indices, int64_t depth, double on = 1.0, double off = 0.0,
               DType dtype = DType::kFloat32, Name name = {});

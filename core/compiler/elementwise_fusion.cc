@@ -1,6 +1,9 @@
 // Loop fusion (XLA's "loop fusion"): a chain of elementwise ops whose intermediate results
-// have one consumer each becomes one FusedElementwise node. The chain then makes one pass
-// over memory instead of one per op, and its intermediates never leave L1.
+// are read only inside the chain becomes one FusedElementwise node. The chain then makes one
+// pass over memory instead of one per op, and its intermediates never leave L1. An
+// intermediate may have several readers when all of them are in the chain (an optimizer
+// update reading a rounded gradient twice): only the chain's root is read from outside, so
+// no path leaves the chain and comes back.
 //
 // Variable updates (ops with a VariableUpdate: Assign, AssignAdd, AssignSub) of the chain's
 // shape join it as stores: an optimizer's update of a weight and of all its slots becomes
@@ -29,10 +32,11 @@ class ElementwiseFusion : public Pass {
       if (taken[root] || !fusable(*root)) continue;
       std::vector<Node*> group{root};
       taken[root] = true;
+      std::map<const Node*, int> reads_from_group;
       for (size_t i = 0; i < group.size(); ++i)
         for (const Output& in : group[i]->inputs) {
           Node* p = in.node;
-          if (taken[p] || !fusable(*p) || uses[p] != 1 || g.is_fetched(p) || g.is_target(p) ||
+          if (taken[p] || ++reads_from_group[p] != uses[p] || !fusable(*p) || g.is_fetched(p) || g.is_target(p) ||
               p->output_shapes[0] != root->output_shapes[0])
             continue;
           taken[p] = true;

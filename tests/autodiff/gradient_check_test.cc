@@ -183,9 +183,19 @@ const std::multimap<std::string, CaseFn>& bfloat16_cases() {
   return *table;
 }
 
+// Ops whose float64 values are rounded to bfloat16's precision on the way (their gradient is
+// the cast's straight-through rule), checked with the bfloat16 tolerances.
+const std::multimap<std::string, CaseFn>& rounding_cases() {
+  static const std::multimap<std::string, CaseFn> table = {
+      {"RoundToBFloat16", [](Builder& b) { return ops::RoundToBFloat16(b.input({4})) * b.input({4}); }},
+  };
+  return table;
+}
+
 TEST(GradientCheck, EveryDifferentiableOpHasACheck) {
   std::set<std::string> checked;
   for (const auto& [op, fn] : cases()) checked.insert(op);
+  for (const auto& [op, fn] : rounding_cases()) checked.insert(op);
   for (const OpDef* op : OpRegistry::global().all()) {
     if (!op->differentiable || op->is_source()) continue;
     EXPECT_TRUE(op->gradient) << op->name << " is differentiable but has no gradient rule";
@@ -232,6 +242,10 @@ TEST(GradientCheck, EveryOpsGradientMatchesFiniteDifferences) { check_every_case
 TEST(GradientCheck, BFloat16OpsMatchFiniteDifferencesWithinBFloat16Rounding) {
   check_every_case(bfloat16_cases(), {.delta = 0.25, .grad_y_bound = 1, .tolerance = 0.06,
                                       .op_input_dtype = bf16, .seed = 2000});
+}
+
+TEST(GradientCheck, RoundingOpsMatchFiniteDifferencesWithinBFloat16Rounding) {
+  check_every_case(rounding_cases(), {.delta = 0.25, .grad_y_bound = 1, .tolerance = 0.06, .seed = 3000});
 }
 
 }  // namespace

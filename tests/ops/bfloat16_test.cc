@@ -75,6 +75,33 @@ TEST(BFloat16, CastBothWaysInAGraphAndFetch) {
   expect_error([&] { eval(p, {{p, F({2}, {1, 2})}}); }, {"'p'", "bfloat16", "float32"});
 }
 
+// RoundToBFloat16 (what the compiler fuses) is the two casts bit for bit: ties to even,
+// carries into the exponent, infinities, NaNs of either sign, subnormals, float64 inputs;
+// over more than one SIMD packet and a ragged tail.
+TEST(BFloat16, RoundToBFloat16IsTheTwoCastsBitForBit) {
+  std::vector<float> in{1.0f, from_bits(0x3f808000), from_bits(0x3f818000), from_bits(0x3f808001),
+                        from_bits(0x7f7fffff), -std::numeric_limits<float>::infinity(),
+                        std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                        from_bits(0x00008000), from_bits(0x807fffff), -0.0f, 3.14159f};
+  for (int i = 0; i < 27; ++i) in.push_back(std::ldexp(1.0f + i / 27.0f, i - 13) * (i % 2 ? -1 : 1));
+  const int64_t n = static_cast<int64_t>(in.size());
+  for (DType t : {DType::kFloat32, DType::kFloat64}) {
+    Graph g;
+    Output x = ops::Placeholder(g, t, {n}, "x");
+    Output casts = ops::Cast(ops::Cast(x, bf16), t), round = ops::RoundToBFloat16(x);
+    const std::vector<Tensor> out = Session(g).run({{x, F({n}, in).cast(t)}}, {casts, round});
+    EXPECT_TRUE(out[0].bitwise_equal(out[1])) << dtype_name(t) << ": " << out[0].to_string() << " vs " << out[1].to_string();
+  }
+  // Both run Horn's vectorised rounding (core/bfloat16.h): bit for bit Eigen's scalar one.
+  const Tensor narrow = F({n}, in).cast(bf16);
+  for (int64_t i = 0; i < n; ++i) {
+    EXPECT_EQ(bits(narrow.data<bfloat16>()[i]), bits(bfloat16(in[i]))) << i;
+    EXPECT_EQ(std::bit_cast<uint32_t>(round_to_bfloat16(in[i])),
+              std::bit_cast<uint32_t>(static_cast<float>(bfloat16(in[i]))))
+        << i;
+  }
+}
+
 TEST(BFloat16, FloatOpsRefuseItNamingTheNodeAndTheFix) {
   Graph g;
   Output x = ops::Cast(ops::Placeholder(g, DType::kFloat32, {2, 3}, "x"), bf16);

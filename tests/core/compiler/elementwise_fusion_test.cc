@@ -1,7 +1,7 @@
-// Elementwise (loop) fusion: a chain of elementwise ops whose intermediates have one reader
-// each becomes one FusedElementwise node; variable updates of the chain's shape join as
-// stores (FusedAssign). Never fused away: a value read twice, fetched, of another shape,
-// not floating point, random, or ordered by a control input.
+// Elementwise (loop) fusion: a chain of elementwise ops whose intermediates are read only
+// inside the chain becomes one FusedElementwise node; variable updates of the chain's shape
+// join as stores (FusedAssign). Never fused away: a value read outside the chain, fetched, of
+// another shape, not floating point, random, or ordered by a control input.
 #include "tests/core/compiler/pass_test_util.h"
 
 namespace horn {
@@ -46,8 +46,8 @@ TEST(ElementwiseFusion, LongChainMatchesTheUnfusedOpsBitwise) {
   EXPECT_TRUE(fused.run(feeds, y).bitwise_equal(reference.run(feeds, y)));
 }
 
-// t has two readers: it is computed once, as the end of its own chain.
-TEST(ElementwiseFusion, DoesNotFuseAValueWithTwoReaders) {
+// t has two readers, both in y's chain: it joins the chain, computed once per element.
+TEST(ElementwiseFusion, AValueReadTwiceInsideTheChainJoinsIt) {
   Graph g;
   Output x = ops::Placeholder(g, DType::kFloat32, {4}, "x");
   Output t = ops::Tanh(ops::Mul(x, x, "sq"), "t");
@@ -56,9 +56,24 @@ TEST(ElementwiseFusion, DoesNotFuseAValueWithTwoReaders) {
   const Session::Feeds feeds{{x, normal({4}, 5)}};
   compiler::CompiledGraph c = testing::prepare(g, {y}, {}, feeds);
   EXPECT_TRUE(compiler::make_elementwise_fusion()->run(c));
-  EXPECT_EQ(listing(c), "x = Placeholder()\nfused/t = FusedElementwise[Mul,Tanh](x)\n"
-                        "fused/y = FusedElementwise[Exp,Sigmoid,Add](fused/t)\nfetch fused/y\n");
+  EXPECT_EQ(listing(c), "x = Placeholder()\nfused/y = FusedElementwise[Mul,Tanh,Exp,Sigmoid,Add](x)\nfetch fused/y\n");
   testing::expect_same_results(g, {y}, {}, feeds, c);
+}
+
+// A reader outside the chain (z) keeps t a value of its own: it ends its own chain.
+TEST(ElementwiseFusion, DoesNotFuseAValueWithAReaderOutsideTheChain) {
+  Graph g;
+  Output x = ops::Placeholder(g, DType::kFloat32, {4}, "x");
+  Output t = ops::Tanh(ops::Mul(x, x, "sq"), "t");
+  Output y = ops::Add(ops::Exp(t, "e"), ops::Sigmoid(t, "s"), "y");
+  Output z = ops::Neg(t, "z");
+  const Session::Feeds feeds{{x, normal({4}, 5)}};
+  compiler::CompiledGraph c = testing::prepare(g, {y, z}, {}, feeds);
+  EXPECT_TRUE(compiler::make_elementwise_fusion()->run(c));
+  // (GCC builds Add's operands right to left: Sigmoid first.)
+  EXPECT_EQ(listing(c), "x = Placeholder()\nfused/t = FusedElementwise[Mul,Tanh](x)\nz = Neg(fused/t)\n"
+                        "fused/y = FusedElementwise[Sigmoid,Exp,Add](fused/t)\nfetch fused/y\nfetch z\n");
+  testing::expect_same_results(g, {y, z}, {}, feeds, c);
 }
 
 // A fetched intermediate must still be produced: it ends a chain of its own.
