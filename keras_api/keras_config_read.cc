@@ -389,8 +389,9 @@ void read_keras_model_config(const json& model_config, ModelFile* file, const st
                           : config.is_object() && config.contains("build_input_shape") ? config["build_input_shape"]
                                                                                          : json();
       if (!shape.is_null()) {
-        const KerasLayer holder(json{{"class_name", k.cls()}, {"config", {{"name", k.name()}, {"shape", shape}}}}, i);
-        file->layers.back()["input_shape"] = dims_text(holder.sample_shape("shape"));
+        const json wrapped = {{"class_name", k.cls()}, {"config", {{"name", k.name()}, {"build_input_shape", shape}}}};
+        const KerasLayer holder(wrapped, i);  // keeps a pointer into `wrapped`
+        file->layers.back()["input_shape"] = dims_text(holder.sample_shape("build_input_shape"));
       }
     }
     if (keras_version.rfind("3", 0) == 0 && file->layers.back().count("activation") &&
