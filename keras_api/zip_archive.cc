@@ -21,7 +21,7 @@ std::string archive_error(zip_t* archive) { return zip_error_strerror(zip_get_er
 
 }  // namespace
 
-Reader::Reader(std::span<const char> bytes, const std::string& what) : what_(what) {
+Reader::Reader(std::span<const char> bytes, const std::string& what) : what_(what), archive_size_(bytes.size()) {
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
@@ -54,6 +54,9 @@ std::vector<char> Reader::read(const std::string& name) const {
   if (zip_stat_index(archive_, static_cast<zip_uint64_t>(index), 0, &st) != 0 || (st.valid & needed) != needed)
     fail(what_, ": cannot read the directory entry of '", name, "': ", archive_error(archive_));
   if (st.encryption_method != ZIP_EM_NONE) fail(what_, ": the entry '", name, "' is encrypted");
+  if (st.comp_size > archive_size_)
+    fail(what_, ": the entry '", name, "' announces ", st.comp_size, " compressed bytes; the archive holds ",
+         archive_size_);
   if (st.size / kMaxInflateRatio > st.comp_size)
     fail(what_, ": the entry '", name, "' announces ", st.size, " bytes from ", st.comp_size,
          " compressed bytes, more than deflate can give");

@@ -4,9 +4,9 @@
 //
 // Hostile archives: libzip checks the archive's structure (ZIP_CHECKCONS: the central
 // directory against the local headers); an entry's CRC-32 is checked when it is read whole.
-// Horn checks sizes: an entry may announce at most 1032 times its compressed size (deflate's
-// largest ratio), so reading it allocates at most that multiple of the archive's bytes, and it
-// must then hold exactly the bytes it announced. Encrypted entries are refused.
+// Horn checks sizes: an entry's compressed bytes must fit in the archive, and it may announce at
+// most 1032 times as many uncompressed bytes (deflate's largest ratio), so reading it allocates
+// at most that multiple of the archive's size; it must then hold exactly the bytes it announced. Encrypted entries are refused.
 #pragma once
 #include <span>
 #include <string>
@@ -36,6 +36,7 @@ class Reader {
  private:
   struct zip* archive_ = nullptr;
   std::string what_;
+  size_t archive_size_ = 0;
   std::vector<std::string> names_;
 };
 
