@@ -97,8 +97,8 @@ json keras_reads(const std::string& path) {
 Sequential keras3_mlp() {
   Sequential model(SequentialOptions{.name = "horn_mlp3", .seed = 42});
   model.add(Dense(12, {.activation = "tanh", .input_shape = {5}}));
+  model.add(LeakyReLU({.alpha = 0.1}));  // on negative inputs: Keras 3 calls it negative_slope
   model.add(Dense(10, {.activation = "relu", .kernel_initializer = "he_uniform"}));
-  model.add(LeakyReLU({.alpha = 0.1}));
   model.add(Dropout(0.2));
   model.add(Dense(8, {.activation = "elu", .kernel_initializer = "truncated_normal"}));
   model.add(Dense(8, {.activation = "selu", .use_bias = false}));
