@@ -37,6 +37,7 @@ TEST(Keras3, PredictsLikeTensorFlowJsInEveryLayout) {
   // .keras fixture -> the TensorFlow.js model it was written from.
   const std::pair<const char*, const char*> fixtures[] = {
       {"cnn", "cnn"}, {"cnn_flat", "cnn_flat"}, {"functional", "functional"}, {"mlp_keras213", "mlp"}};
+  // (mlp_keras213 keeps Keras 2's hard_sigmoid, which only a Keras 2 file may use.)
   for (const auto& [keras, tfjs] : fixtures) {
     SCOPED_TRACE(keras);
     EXPECT_EQ(format_of_saved_model(fixture(keras)), ModelFormat::kKeras3);

@@ -20,7 +20,7 @@ do:
                         registered_name, build_config} object, dtype policies, Keras 3 initializers,
                         compile_config with a serialized SGD; entries stored; a vars group for
                         every layer (empty ones too) and for the model, optimizer variables
-  cnn_flat.keras        Keras 3.10: no InputLayer (the input shape only in build configs), entries
+  cnn_flat.keras        current Keras 3: no InputLayer (the input shape only in build configs), entries
                         deflated, vars groups only for layers with weights, each with a "name"
                         attribute; compile_config with the optimizer as a name ("rmsprop") and
                         the loss as a serialized object
