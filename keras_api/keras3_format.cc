@@ -1,5 +1,6 @@
 #include "keras_api/keras3_format.h"
 
+#include <cctype>
 #include <ctime>
 #include <map>
 #include <mutex>

@@ -2,7 +2,7 @@
 // written from a ModelFile's compile settings (keras_config_json.h). Keras 3 stores what
 // compile() was given: an optimizer, loss or metric may be a name ("adam") or a serialized
 // object ({"module", "class_name", "config", "registered_name"}).
-#include <cmath>
+#include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
