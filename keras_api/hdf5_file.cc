@@ -112,6 +112,13 @@ Id create_group(hid_t loc, const std::string& path) {
                   "HDF5: cannot create the group '", path, "'"));
 }
 
+size_t count_links(hid_t loc, const std::string& path) {
+  Id group = open_group(loc, path);
+  H5G_info_t info;
+  check_status(H5Gget_info(group.get(), &info), "cannot read the group '", path, "'");
+  return static_cast<size_t>(info.nlinks);
+}
+
 bool has_attribute(hid_t object, const std::string& name) { return H5Aexists(object, name.c_str()) > 0; }
 
 std::vector<std::string> read_strings(hid_t object, const std::string& name) {

@@ -45,6 +45,8 @@ std::vector<char> image(hid_t file);
 bool has_link(hid_t loc, const std::string& path);  // every component of a "/"-separated path
 Id open_group(hid_t loc, const std::string& path);
 Id create_group(hid_t loc, const std::string& path);  // creates missing parents
+// How many links (groups, datasets) the group at `path` holds.
+size_t count_links(hid_t loc, const std::string& path);
 
 bool has_attribute(hid_t object, const std::string& name);
 // A string attribute's values (a scalar gives one); an empty attribute of any type gives none.

@@ -37,8 +37,20 @@ void read_keras_model_config(const nlohmann::json& model_config, ModelFile* file
 // with the setting "optimizer_state" = "none", and training resumes with fresh slots.
 void read_keras_training_config(const nlohmann::json& training_config, ModelFile* file);
 
-// The reverse: a Sequential model config in Keras 2's layout (TensorFlow.js reads it too).
-nlohmann::json keras_model_config(const ModelFile& file);
+// Which Keras writes a model config: Keras 2 (TensorFlow.js reads that form too) or Keras 3
+// (module/class_name/config/registered_name objects, dtype policies, build configs).
+enum class KerasVersion { k2, k3 };
+
+// Keras 3's compile_config ({"optimizer", "loss", "metrics", ...}: names or serialized objects)
+// -> the same settings as read_keras_training_config; an empty object is an uncompiled model.
+void read_keras_compile_config(const nlohmann::json& compile_config, ModelFile* file);
+// A compiled model's compile_config in Keras 3's form; throws for what Keras 3's optimizers
+// lack (decay, a Nadam schedule_decay other than 0.004).
+nlohmann::json keras_compile_config(const ModelFile& file);
+
+// The reverse: a Sequential model config in `version`'s layout. Keras 3's starts with an
+// InputLayer, made when the model's first layer is not one.
+nlohmann::json keras_model_config(const ModelFile& file, KerasVersion version = KerasVersion::k2);
 // The training config of a compiled model's file; throws when `dialect` has no spelling for
 // one of its settings (TensorFlow.js has no Nadam, no SGD with decay, ...).
 nlohmann::json keras_training_config(const ModelFile& file, KerasDialect dialect);

@@ -51,6 +51,11 @@ class KerasLayer {
     if (name_.empty() && layer.contains("name") && layer["name"].is_string()) name_ = layer["name"];
     if (cls_ == "?") refuse("has no \"class_name\"");
     if (name_.empty()) refuse("has no name");
+    // Keras 3 names each class's module: a class of the user's own that shares a Keras name
+    // would compute something else than Horn's layer of that name.
+    if (layer.contains("module") && layer["module"].is_string() &&
+        layer["module"].get<std::string>().rfind("keras", 0) != 0)
+      refuse("a custom layer class (module \"", layer["module"].get<std::string>(), "\") is not supported");
   }
   const std::string& cls() const { return cls_; }
   const std::string& name() const { return name_; }
@@ -198,6 +203,7 @@ std::string KerasLayer::initializer(const char* key, const std::string& fallback
   }
   if (cls == "RandomNormal" && num("mean", 0) == 0 && num("stddev", 0.05) == 0.05) return "random_normal";
   if (cls == "RandomUniform" && num("minval", -0.05) == -0.05 && num("maxval", 0.05) == 0.05) return "random_uniform";
+  if (cls == "TruncatedNormal" && num("mean", 0) == 0 && num("stddev", 0.05) == 0.05) return "truncated_normal";
   refuse("the initializer ", init.dump(), " (\"", key, "\") is not supported");
 }
 
@@ -228,6 +234,8 @@ LayerConfig layer_config_from_keras(const KerasLayer& k, bool first) {
     if (!c.count("input_shape")) k.refuse("has no batch_input_shape");
     if (k.boolean("sparse", false) || k.boolean("ragged", false)) k.refuse("sparse or ragged inputs are not supported");
   } else if (cls == "Dense") {
+    k.require_absent("lora_rank", "LoRA");
+    k.require_absent("quantization_config", "quantization");
     c["units"] = std::to_string(k.integer("units"));
     c["activation"] = k.activation();
     c["use_bias"] = k.boolean("use_bias", true) ? "1" : "0";
@@ -236,7 +244,8 @@ LayerConfig layer_config_from_keras(const KerasLayer& k, bool first) {
   } else if (cls == "Activation") {
     c["activation"] = k.activation();
   } else if (cls == "LeakyReLU") {
-    c["alpha"] = exact_double_string(k.number("alpha", 0.3));
+    // Keras 3 renamed alpha to negative_slope.
+    c["alpha"] = exact_double_string(k.has("negative_slope") ? k.number("negative_slope", 0.3) : k.number("alpha", 0.3));
   } else if (cls == "Dropout") {
     k.require_absent("noise_shape", "a dropout noise_shape");
     c["rate"] = exact_double_string(k.number("rate", -1));
@@ -248,6 +257,7 @@ LayerConfig layer_config_from_keras(const KerasLayer& k, bool first) {
   } else if (cls == "Conv2D") {
     k.require_channels_last();
     if (k.has("groups") && k.integer("groups") != 1) k.refuse("grouped convolutions (groups > 1) are not supported");
+    k.require_absent("lora_rank", "LoRA");
     c["filters"] = std::to_string(k.integer("filters"));
     c["kernel_size"] = k.height_width("kernel_size", "");
     if (c["kernel_size"].empty()) k.refuse("lacks \"kernel_size\"");
@@ -377,6 +387,18 @@ void read_keras_model_config(const json& model_config, ModelFile* file, const st
       previous = k.name();
     }
     file->layers.push_back(layer_config_from_keras(k, i == 0));
+    if (i == 0 && !file->layers.back().count("input_shape")) {
+      // Keras 3 models built without an InputLayer keep the input shape in build configs.
+      const json& own = layers[i].contains("build_config") ? layers[i]["build_config"] : json();
+      const json& shape = own.is_object() && own.contains("input_shape") ? own["input_shape"]
+                          : config.is_object() && config.contains("build_input_shape") ? config["build_input_shape"]
+                                                                                         : json();
+      if (!shape.is_null()) {
+        const json wrapped = {{"class_name", k.cls()}, {"config", {{"name", k.name()}, {"build_input_shape", shape}}}};
+        const KerasLayer holder(wrapped, i);  // keeps a pointer into `wrapped`
+        file->layers.back()["input_shape"] = dims_text(holder.sample_shape("build_input_shape"));
+      }
+    }
     if (keras_version.rfind("3", 0) == 0 && file->layers.back().count("activation") &&
         file->layers.back().at("activation") == "hard_sigmoid")
       k.refuse("Keras 3's hard_sigmoid (relu6(x + 3) / 6) is not supported; Horn's is Keras 2's (0.2 x + 0.5)");

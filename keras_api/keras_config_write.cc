@@ -2,6 +2,7 @@
 #include "keras_api/keras_config_json.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "keras_api/layer_config.h"
@@ -12,7 +13,32 @@ namespace {
 
 using json = nlohmann::json;
 
+// Keras 3's serialized object: {"module", "class_name", "config", "registered_name"}.
+json keras3_object(const std::string& module, const std::string& cls, json config) {
+  return {{"module", module}, {"class_name", cls}, {"config", std::move(config)}, {"registered_name", nullptr}};
+}
+
+json dtype_policy() { return keras3_object("keras", "DTypePolicy", {{"name", "float32"}}); }
+
+// Keras 3 has a class per initializer Horn has (GlorotUniform, ...): no VarianceScaling needed.
+json keras3_initializer_json(const std::string& name) {
+  static const std::map<std::string, std::string> classes = {
+      {"glorot_uniform", "GlorotUniform"}, {"glorot_normal", "GlorotNormal"}, {"he_uniform", "HeUniform"},
+      {"he_normal", "HeNormal"},           {"lecun_uniform", "LecunUniform"}, {"lecun_normal", "LecunNormal"},
+      {"zeros", "Zeros"},                  {"ones", "Ones"},                  {"random_normal", "RandomNormal"},
+      {"random_uniform", "RandomUniform"}, {"truncated_normal", "TruncatedNormal"}};
+  auto it = classes.find(name);
+  if (it == classes.end()) fail("the initializer '", name, "' has no Keras 3 form");
+  json config = {{"seed", nullptr}};
+  if (name == "zeros" || name == "ones") config = json::object();
+  if (name == "random_normal" || name == "truncated_normal") config.update({{"mean", 0.0}, {"stddev", 0.05}});
+  if (name == "random_uniform") config.update({{"minval", -0.05}, {"maxval", 0.05}});
+  return keras3_object("keras.initializers", it->second, config);
+}
+
 json initializer_json(const std::string& name) {
+  if (name == "truncated_normal")
+    return {{"class_name", "TruncatedNormal"}, {"config", {{"mean", 0.0}, {"stddev", 0.05}, {"seed", nullptr}}}};
   if (name == "zeros") return {{"class_name", "Zeros"}, {"config", json::object()}};
   if (name == "ones") return {{"class_name", "Ones"}, {"config", json::object()}};
   if (name == "random_normal")
@@ -110,6 +136,74 @@ json keras_layer_json(const LayerConfig& c) {
   return {{"class_name", type}, {"config", config}};
 }
 
+json batch_shape_json(const Shape& sample) {
+  json shape = json::array({nullptr});
+  for (int64_t d : sample.dims()) shape.push_back(d);
+  return shape;
+}
+
+// Keras 3's form of a layer (Keras 3's Layer.get_config and serialize_keras_object): the Keras 2
+// config with a dtype policy, Keras 3 initializer objects and renamed arguments, wrapped with
+// its module and the input shape it was built for.
+json keras3_layer_json(const LayerConfig& c, const Shape& input) {
+  const std::string& type = layer_config::value(c, "type");
+  json config = keras_layer_json(c)["config"];
+  config.erase("batch_input_shape");
+  if (type == "InputLayer") {
+    config = {{"batch_shape", batch_shape_json(input)}, {"dtype", "float32"}, {"sparse", false},
+              {"ragged", false}, {"name", layer_config::value(c, "name")}};
+    return keras3_object("keras.layers", type, config);
+  }
+  if (c.count("activation") && c.at("activation") == "hard_sigmoid")
+    fail("layer '", layer_config::value(c, "name"), "' uses hard_sigmoid, which Keras 3 redefined (relu6(x + 3) / 6); ",
+         "Keras 3 would compute something else: save as .h5 for Keras 2");
+  config["dtype"] = dtype_policy();
+  for (const auto& [key, value] : c)
+    if (key.size() > 12 && key.compare(key.size() - 12, 12, "_initializer") == 0)
+      config[key] = keras3_initializer_json(value);
+  if (type == "LeakyReLU") {
+    config["negative_slope"] = config["alpha"];
+    config.erase("alpha");
+  }
+  if (type == "Conv2D") config["groups"] = 1;
+  if (type == "BatchNormalization") config["synchronized"] = false;
+  if (type == "GlobalAveragePooling2D" || type == "GlobalMaxPooling2D") config["keepdims"] = false;
+  json layer = keras3_object("keras.layers", type, config);
+  layer["build_config"] = {{"input_shape", batch_shape_json(input)}};
+  return layer;
+}
+
+// A Sequential in Keras 3's form. Keras 3 stores a model's input as an InputLayer first in its
+// layer list; a Horn model whose first layer declares the input shape gets one ("input_layer",
+// Keras 3's automatic name).
+json keras3_model_config(const ModelFile& file) {
+  if (file.layers.empty()) fail("the model has no layers");
+  std::set<std::string> names;
+  for (const LayerConfig& c : file.layers) names.insert(layer_config::value(c, "name"));
+  const std::vector<int64_t> dims = layer_config::parse_dims(layer_config::value(file.layers[0], "input_shape"));
+  Shape shape(dims);
+  const Shape input = shape;
+  json layers = json::array();
+  if (layer_config::value(file.layers[0], "type") != "InputLayer") {
+    std::string name = "input_layer";
+    for (int i = 1; names.count(name); ++i) name = "input_layer_" + std::to_string(i);
+    layers.push_back(keras3_layer_json({{"type", "InputLayer"}, {"name", name}}, shape));
+  }
+  for (const LayerConfig& c : file.layers) {
+    layers.push_back(keras3_layer_json(c, shape));
+    shape = layer_from_config(c)->shapes(shape).output;  // the next layer's input
+  }
+  const auto name = file.settings.find("name");
+  json config = {{"name", name != file.settings.end() ? name->second : "sequential"},
+                 {"trainable", true},
+                 {"dtype", dtype_policy()},
+                 {"layers", layers},
+                 {"build_input_shape", batch_shape_json(input)}};
+  json model = keras3_object("keras", "Sequential", config);
+  model["build_config"] = {{"input_shape", batch_shape_json(input)}};
+  return model;
+}
+
 // Horn's optimizer class names are Keras's; TensorFlow.js spells some differently.
 json optimizer_json(const ModelFile& file, KerasDialect dialect) {
   std::string name = file.settings.at("optimizer");
@@ -151,7 +245,8 @@ json optimizer_json(const ModelFile& file, KerasDialect dialect) {
 
 }  // namespace
 
-json keras_model_config(const ModelFile& file) {
+json keras_model_config(const ModelFile& file, KerasVersion version) {
+  if (version == KerasVersion::k3) return keras3_model_config(file);
   json layers = json::array();
   for (const LayerConfig& c : file.layers) layers.push_back(keras_layer_json(c));
   const auto name = file.settings.find("name");

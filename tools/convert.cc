@@ -1,8 +1,9 @@
-// Converts a model between Horn's .horn, Keras 2 .h5 and TensorFlow.js Layers:
+// Converts a model between Horn's .horn, Keras 2 .h5, Keras 3 .keras and TensorFlow.js Layers:
 //
 //   bazel run //tools:convert -- my_tfjs_model/ model.h5      # TensorFlow.js -> Keras .h5
 //   bazel run //tools:convert -- model.h5 web_model/          # Keras .h5 -> TensorFlow.js
 //   bazel run //tools:convert -- model.h5 model.horn
+//   bazel run //tools:convert -- model.keras web_model/        # Keras 3 -> TensorFlow.js
 //
 // The input's format is found from its content, the output's from its name (as Sequential::save
 // chooses it, keras_api/model_formats.h). The model is rebuilt on the way, so everything the
@@ -28,6 +29,7 @@ const char* format_name(horn::keras::ModelFormat f) {
     case horn::keras::ModelFormat::kHorn: return ".horn";
     case horn::keras::ModelFormat::kTfjs: return "TensorFlow.js Layers";
     case horn::keras::ModelFormat::kKerasH5: return "Keras 2 HDF5";
+    case horn::keras::ModelFormat::kKeras3: return "Keras 3 .keras";
   }
   return "?";
 }
@@ -37,8 +39,8 @@ const char* format_name(horn::keras::ModelFormat f) {
 int main(int argc, char** argv) {
   if (argc != 3) {
     std::cerr << "usage: convert IN OUT\n"
-                 "  IN:  a .horn file, a Keras .h5 file, or a TensorFlow.js model.json or its directory\n"
-                 "  OUT: *.h5 / *.hdf5 (Keras 2), a path ending in / or .json (TensorFlow.js),\n"
+                 "  IN:  a .horn file, a Keras .h5 or .keras file, or a TensorFlow.js model.json or its directory\n"
+                 "  OUT: *.h5 / *.hdf5 (Keras 2), *.keras (Keras 3), a path ending in / or .json (TensorFlow.js),\n"
                  "       anything else (.horn)\n";
     return 2;
   }

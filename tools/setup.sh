@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev               # gzip-compressed IDX files
   nlohmann-json3-dev       # JSON: Keras model configs (TensorFlow.js model.json, .h5 attributes)
   libhdf5-dev              # HDF5: Keras .h5 model files
+  libzip-dev               # zip: Keras 3 .keras model files
   python3-h5py             # tests: the .h5 fixture generator and the Keras-style .h5 reader
   libdnnl-dev              # oneDNN: bfloat16 GEMMs on AMX
   dataset-fashion-mnist    # fashion_mnist.load_data() (/usr/share/datasets/fashion-mnist)
