@@ -41,6 +41,8 @@ TEST(Keywords, LayersTakeKeywordsInAnyOrderAsTheirOptionsStructs) {
             BatchNormalization({.momentum = 0.9, .epsilon = 0.01}).config());
   EXPECT_EQ(LeakyReLU(alpha = 0.2).config(), LeakyReLU({.alpha = 0.2}).config());
   EXPECT_EQ(Activation("tanh", name = "t").config(), Activation("tanh", {.name = "t"}).config());
+  EXPECT_EQ(Dense(4, dtype = "mixed_bfloat16").config(), Dense(4, {.dtype = "mixed_bfloat16"}).config());
+  EXPECT_EQ(Dense(4, dtype = "mixed_bfloat16").config().at("dtype"), "mixed_bfloat16");
   expect_error([] { Conv2D(8, {3, 3}, strides = {1, 2, 3}); }, {"strides", "2 numbers", "3"});
 }
 
