@@ -15,10 +15,15 @@ cd "$(dirname "$0")/.."
 
 OUT=${FUZZ_OUT:-/tmp/horn-fuzz}
 targets=(idx_reader_fuzz model_file_fuzz checkpoint_pattern_fuzz tfjs_model_fuzz keras3_model_fuzz)
+# keras_h5_fuzz (the Keras 2 .h5 reader) is built but not run by default: within two minutes it finds
+# damaged images on which Debian's libhdf5 1.10.8 never returns (a loop in H5HG_read, reached
+# from H5T__conv_vlen while reading a variable-length string attribute), a libhdf5 bug Horn
+# cannot guard against from outside (an input: tests/fuzz/libhdf5_hangs/h5hg_read_loop.h5, which
+# nothing replays). Run it by name: tools/fuzz.sh run 50 keras_h5_fuzz.
 
 build() {
   local labels=() t
-  for t in "${targets[@]}"; do labels+=("//tests/fuzz:$t"); done
+  for t in "${targets[@]}" keras_h5_fuzz; do labels+=("//tests/fuzz:$t"); done
   bazel build --config=fuzz "${labels[@]}"
   BIN=$(bazel info --config=fuzz bazel-bin 2>/dev/null)/tests/fuzz
 }

@@ -1,0 +1,24 @@
+// libFuzzer target: the Keras 2 HDF5 reader (.h5): the file image through libhdf5, the
+// model_config and training_config attributes, layer_names/weight_names in their plain and
+// chunked forms, fixed- and variable-length strings, and every weight dataset's shape and type.
+// Input: the file's bytes.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/errors.h"
+#include "keras_api/h5_format.h"
+
+// libhdf5's 2^64-byte requests and its leaks on error paths: see keras3_model_fuzz.cc. (These
+// must be defined in the executable, which is why each target has its own.)
+extern "C" const char* __asan_default_options() { return "allocator_may_return_null=1"; }
+extern "C" const char* __lsan_default_suppressions() { return "leak:libhdf5_serial.so\n"; }
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  try {
+    const std::vector<char> bytes(data, data + size);
+    horn::keras::parse_keras_h5(bytes, "fuzz.h5");
+  } catch (const horn::Error&) {
+  }
+  return 0;
+}
