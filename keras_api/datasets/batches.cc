@@ -1,5 +1,6 @@
 #include "keras_api/datasets/batches.h"
 
+#include <algorithm>
 #include <span>
 
 #include "core/errors.h"

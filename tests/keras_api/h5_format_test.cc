@@ -85,19 +85,7 @@ void expect_keras_reads_like_horn(Sequential model, const Shape& x_shape, const 
   EXPECT_EQ(keras["model_config"]["class_name"], "Sequential");
   EXPECT_EQ(keras["training_config"]["optimizer_config"]["class_name"], model.to_model_file().settings.at("optimizer"));
   // Every weight, in Keras's order per layer, bitwise.
-  const std::vector<Tensor> horn = model.get_weights();
-  size_t k = 0;
-  ASSERT_EQ(keras["layers"].size(), model.layers().size());
-  for (size_t l = 0; l < model.layers().size(); ++l) {
-    EXPECT_EQ(keras["layers"][l]["name"], model.layers()[l]->name());
-    for (const json& w : keras["layers"][l]["weights"]) {
-      ASSERT_LT(k, horn.size());
-      EXPECT_EQ(w["shape"].get<std::vector<int64_t>>(), horn[k].shape().dims());
-      EXPECT_EQ(max_abs_diff(testing::tensor_from_json(w), horn[k]), 0.0);
-      ++k;
-    }
-  }
-  EXPECT_EQ(k, horn.size());
+  test_models::expect_checker_read_the_weights(keras["layers"], model);
   // And Horn reads its own .h5 back bitwise.
   EXPECT_EQ(max_abs_diff(load_model(path).predict(x), model.predict(x)), 0.0);
 }

@@ -6,6 +6,7 @@
 
 #include "keras_api/keras.h"
 #include "keras_api/model_file.h"
+#include "tests/keras_api/tfjs_peer_util.h"
 
 namespace horn::keras::test_models {
 
@@ -57,6 +58,25 @@ inline void expect_fixture_mlp_compiled(Sequential& mlp) {
   EXPECT_EQ(f.settings.at("metrics"), "accuracy");
   EXPECT_EQ(f.settings.at("optimizer"), "Adam");
   EXPECT_EQ(std::stod(f.settings.at("optimizer.learning_rate")), 0.01);
+}
+
+// What a Keras-style checker read from a saved file ("layers": [{"name", "weights": [{"shape",
+// "data"}...]}...], tests/keras_api/keras_h5_check.py and keras_zip_check.py) equals `model`'s
+// layers and weights, in Keras's order per layer, bitwise.
+inline void expect_checker_read_the_weights(const nlohmann::json& layers, Sequential& model) {
+  const std::vector<Tensor> horn = model.get_weights();
+  size_t k = 0;
+  ASSERT_EQ(layers.size(), model.layers().size());
+  for (size_t l = 0; l < model.layers().size(); ++l) {
+    EXPECT_EQ(layers[l]["name"], model.layers()[l]->name());
+    for (const nlohmann::json& w : layers[l]["weights"]) {
+      ASSERT_LT(k, horn.size());
+      EXPECT_EQ(w["shape"].get<std::vector<int64_t>>(), horn[k].shape().dims());
+      EXPECT_EQ(testing::max_abs_diff(testing::tensor_from_json(w), horn[k]), 0.0);
+      ++k;
+    }
+  }
+  EXPECT_EQ(k, horn.size());
 }
 
 }  // namespace horn::keras::test_models

@@ -132,19 +132,7 @@ void expect_keras_reads_like_horn(Sequential model, const Shape& x_shape, const 
   EXPECT_EQ(optimizer["config"]["learning_rate"].get<double>(), std::stod(file.settings.at("optimizer.learning_rate")));
   EXPECT_EQ(keras["compile_config"]["loss"], "categorical_crossentropy");
   // Every weight, in Keras's order per layer, bitwise.
-  const std::vector<Tensor> horn = model.get_weights();
-  size_t k = 0;
-  ASSERT_EQ(keras["layers"].size(), model.layers().size());
-  for (size_t l = 0; l < model.layers().size(); ++l) {
-    EXPECT_EQ(keras["layers"][l]["name"], model.layers()[l]->name());
-    for (const json& w : keras["layers"][l]["weights"]) {
-      ASSERT_LT(k, horn.size());
-      EXPECT_EQ(w["shape"].get<std::vector<int64_t>>(), horn[k].shape().dims());
-      EXPECT_EQ(max_abs_diff(testing::tensor_from_json(w), horn[k]), 0.0);
-      ++k;
-    }
-  }
-  EXPECT_EQ(k, horn.size());
+  test_models::expect_checker_read_the_weights(keras["layers"], model);
   // Round trip: Horn reads its own .keras back (with the InputLayer Keras 3 stores), bitwise,
   // compiled with the same settings.
   Sequential again = load_model(path);
