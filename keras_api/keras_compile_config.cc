@@ -101,9 +101,8 @@ void read_keras_compile_config(const json& compile, ModelFile* file) {
 
 json keras_compile_config(const ModelFile& file) {
   const std::string name = file.settings.at("optimizer");
-  std::map<std::string, double> c;
-  for (const auto& [k, v] : file.settings)
-    if (k.rfind("optimizer.", 0) == 0) c[k.substr(10)] = std::stod(v);
+  OptimizerSettings settings = optimizer_settings(file);
+  std::map<std::string, double>& c = settings.numbers;
   auto no = [&](const std::string& what) {
     fail("Keras 3 has no ", name, " optimizer with ", what, "; compile with settings it has, or save as .h5 or .horn");
   };
@@ -123,6 +122,13 @@ json keras_compile_config(const ModelFile& file) {
   for (const auto& [k, v] : c) {
     if (k == "learning_rate" || k == "decay" || k == "schedule_decay") continue;
     config[k] = k == "nesterov" || k == "amsgrad" ? json(v != 0) : json(v);
+  }
+  if (!settings.schedule_json.empty()) {
+    json schedule = json::parse(settings.schedule_json);
+    config["learning_rate"] = {{"module", "keras.optimizers.schedules"},
+                               {"class_name", schedule["class_name"]},
+                               {"config", schedule["config"]},
+                               {"registered_name", nullptr}};
   }
   if (name == "RMSprop") config.update({{"momentum", 0.0}, {"centered", false}});
   if (name == "Adagrad") config["initial_accumulator_value"] = 0.0;  // Keras 2.3's (Horn's) start

@@ -8,6 +8,7 @@
 
 #include "core/attr.h"
 #include "keras_api/layer_config.h"
+#include "keras_api/learning_rate_schedules.h"
 #include "keras_api/model_file.h"
 
 namespace horn::keras {
@@ -447,12 +448,22 @@ void read_keras_training_config(const json& training, ModelFile* file) {
   if (name.rfind("Custom>", 0) == 0) name = name.substr(7);  // tf.keras 2.11+ prefixes its own
   const json& oc = opt.contains("config") && opt["config"].is_object() ? opt["config"] : json::object();
   std::map<std::string, double> settings;
+  std::string schedule;  // a learning rate that is a schedule, as Keras's JSON object
   for (const auto& [key_in, value] : oc.items()) {
     auto mapped = tfjs_to_keras_keys().find(key_in);
     std::string key = mapped != tfjs_to_keras_keys().end() ? mapped->second : key_in;
     if (key == "name" || key == "jit_compile" || key == "is_legacy_optimizer") continue;
     if (key == "lr") key = "learning_rate";  // Keras before 2.3
     if (value.is_null()) continue;
+    if (key == "learning_rate" && value.is_object()) {
+      schedule = value.dump();
+      try {
+        optimizers::schedules::from_json(schedule);
+      } catch (const Error& e) {
+        refuse("the learning rate ", value.dump().substr(0, 200), " (", e.what(), ")");
+      }
+      continue;
+    }
     if ((key == "use_ema" || key == "centered" || key == "amsgrad" || key == "nesterov") && value.is_boolean()) {
       if (key == "use_ema" || key == "centered") {
         if (value.get<bool>()) refuse("the optimizer setting ", key, " = true");
@@ -480,6 +491,7 @@ void read_keras_training_config(const json& training, ModelFile* file) {
   file->settings["metrics"] = metrics;
   file->settings["optimizer"] = name;
   for (const auto& [k, v] : settings) file->settings["optimizer." + k] = exact_double_string(v);
+  if (!schedule.empty()) file->settings["optimizer.learning_rate"] = schedule;
   file->settings["optimizer_state"] = "none";
 }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "keras_api/layer_config.h"
+#include "keras_api/learning_rate_schedules.h"
 #include "keras_api/model_file.h"
 
 namespace horn::keras {
@@ -207,17 +208,18 @@ json keras3_model_config(const ModelFile& file) {
 // Horn's optimizer class names are Keras's; TensorFlow.js spells some differently.
 json optimizer_json(const ModelFile& file, KerasDialect dialect) {
   std::string name = file.settings.at("optimizer");
-  std::map<std::string, double> c;
-  for (const auto& [k, v] : file.settings)
-    if (k.rfind("optimizer.", 0) == 0) c[k.substr(10)] = std::stod(v);
+  OptimizerSettings settings = optimizer_settings(file);
+  std::map<std::string, double>& c = settings.numbers;
   if (dialect == KerasDialect::kKeras) {
     json config = {{"name", name}};
     for (const auto& [k, v] : c) config[k] = k == "nesterov" || k == "amsgrad" ? json(v != 0) : json(v);
+    if (!settings.schedule_json.empty()) config["learning_rate"] = json::parse(settings.schedule_json);
     return {{"class_name", name}, {"config", config}};
   }
   auto refuse = [&](const std::string& what) {
     fail("TensorFlow.js has no ", name, " optimizer with ", what, "; compile with settings it has, or save as .horn");
   };
+  if (!settings.schedule_json.empty()) refuse("a learning-rate schedule");
   if (c.count("decay") && c["decay"] != 0 && name != "Adamax") refuse("decay");
   json config = {{"learningRate", c["learning_rate"]}};
   if (name == "SGD") {
@@ -278,5 +280,28 @@ std::vector<std::string> keras_weight_names(const LayerConfig& c) {
   return {};
 }
 
-}  // namespace horn::keras
+OptimizerSettings optimizer_settings(const ModelFile& file) {
+  OptimizerSettings out;
+  for (const auto& [k, v] : file.settings) {
+    if (k.rfind("optimizer.", 0) != 0) continue;
+    const std::string key = k.substr(10);
+    if (key == "learning_rate" && !v.empty() && v[0] == '{') {
+      optimizers::schedules::from_json(v);  // throws for a schedule Horn cannot run
+      out.schedule_json = v;
+      out.numbers[key] = 0;  // a number for the writers that need one; the schedule replaces it
+      continue;
+    }
+    size_t used = 0;
+    double number = 0;
+    try {
+      number = std::stod(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != v.size()) fail("optimizer setting '", key, "': expected a number, got '", v, "'");
+    out.numbers[key] = number;
+  }
+  return out;
+}
 
+}  // namespace horn::keras

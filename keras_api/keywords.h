@@ -188,6 +188,14 @@ HORN_KERAS_KEYWORD(period);
 HORN_KERAS_KEYWORD(factor);
 HORN_KERAS_KEYWORD(cooldown);
 HORN_KERAS_KEYWORD(min_lr);
+HORN_KERAS_KEYWORD(initial_learning_rate);
+HORN_KERAS_KEYWORD(decay_steps);
+HORN_KERAS_KEYWORD(decay_rate);
+HORN_KERAS_KEYWORD(staircase);
+HORN_KERAS_KEYWORD(kernel_regularizer);
+HORN_KERAS_KEYWORD(bias_regularizer);
+HORN_KERAS_KEYWORD(sample_weight);
+HORN_KERAS_KEYWORD(class_weight);
 }  // namespace kw
 
 }  // namespace horn::keras

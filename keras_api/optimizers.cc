@@ -12,12 +12,16 @@ namespace horn::keras::optimizers {
 
 // ---- base ----
 
-Optimizer::Optimizer(double learning_rate, double decay) : learning_rate_(learning_rate), decay_(decay) {
-  if (!(learning_rate >= 0)) fail("optimizer: learning_rate must be >= 0, got ", learning_rate);
+Optimizer::Optimizer(const LearningRate& learning_rate, double decay)
+    : learning_rate_(learning_rate.value()), decay_(decay), schedule_(learning_rate.schedule()) {
+  if (!(learning_rate_ >= 0)) fail("optimizer: learning_rate must be >= 0, got ", learning_rate_);
   if (!(decay >= 0)) fail("optimizer: decay must be >= 0, got ", decay);
 }
 
 void Optimizer::set_learning_rate(double lr) {
+  if (schedule_)
+    fail(name(), ": the learning rate is the schedule ", schedule_->name(),
+         "; it cannot be set (LearningRateScheduler and ReduceLROnPlateau need a number)");
   if (!(lr >= 0) || !std::isfinite(lr)) fail(name(), ": learning_rate must be finite and >= 0, got ", lr);
   learning_rate_ = lr;
 }
@@ -55,9 +59,14 @@ std::vector<Node*> Optimizer::apply_gradients(const std::vector<Output>& grads, 
   Graph::NameScope scope(*graph_, name());
   iterations_ = ops::Variable(*graph_, Tensor::zeros(dtype_, {}), "iterations", /*trainable=*/false);
   variables_.insert(variables_.begin(), iterations_);
-  learning_rate_variable_ =
-      ops::Variable(*graph_, Tensor::fill(dtype_, {}, learning_rate_), "learning_rate", /*trainable=*/false);
-  Step step{iterations_ + 1.0, learning_rate_variable_};
+  Step step{iterations_ + 1.0, {}};
+  if (schedule_) {
+    step.lr = (*schedule_)(iterations_);
+  } else {
+    learning_rate_variable_ =
+        ops::Variable(*graph_, Tensor::fill(dtype_, {}, learning_rate_), "learning_rate", /*trainable=*/false);
+    step.lr = learning_rate_variable_;
+  }
   if (decay_ > 0) step.lr = step.lr / (1.0 + decay_ * iterations_);
   std::vector<Node*> targets;
   before_updates(*graph_, dtype_, step, &targets);
@@ -72,7 +81,7 @@ std::vector<Node*> Optimizer::apply_gradients(const std::vector<Output>& grads, 
 
 // ---- SGD ----
 
-SGD::SGD(SGDOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {
+SGD::SGD(SGDOptions o) : Optimizer(resolved_learning_rate(o), o.decay), o_(o) {
   if (!(o.momentum >= 0)) fail("SGD: momentum must be >= 0, got ", o.momentum);
 }
 std::map<std::string, double> SGD::config() const {
@@ -88,7 +97,7 @@ Node* SGD::update(Output p, Output g, const Step& s) {
 
 // ---- RMSprop ----
 
-RMSprop::RMSprop(RMSpropOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {}
+RMSprop::RMSprop(RMSpropOptions o) : Optimizer(resolved_learning_rate(o), o.decay), o_(o) {}
 std::map<std::string, double> RMSprop::config() const {
   return {{"learning_rate", learning_rate_}, {"rho", o_.rho}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
@@ -100,7 +109,7 @@ Node* RMSprop::update(Output p, Output g, const Step& s) {
 
 // ---- Adagrad ----
 
-Adagrad::Adagrad(AdagradOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {}
+Adagrad::Adagrad(AdagradOptions o) : Optimizer(resolved_learning_rate(o), o.decay), o_(o) {}
 std::map<std::string, double> Adagrad::config() const {
   return {{"learning_rate", learning_rate_}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
@@ -112,7 +121,7 @@ Node* Adagrad::update(Output p, Output g, const Step& s) {
 
 // ---- Adadelta ----
 
-Adadelta::Adadelta(AdadeltaOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {}
+Adadelta::Adadelta(AdadeltaOptions o) : Optimizer(resolved_learning_rate(o), o.decay), o_(o) {}
 std::map<std::string, double> Adadelta::config() const {
   return {{"learning_rate", learning_rate_}, {"rho", o_.rho}, {"epsilon", o_.epsilon}, {"decay", o_.decay}};
 }
@@ -129,7 +138,7 @@ Node* Adadelta::update(Output p, Output g, const Step& s) {
 
 // ---- Adam ----
 
-Adam::Adam(AdamOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {}
+Adam::Adam(AdamOptions o) : Optimizer(resolved_learning_rate(o), o.decay), o_(o) {}
 std::map<std::string, double> Adam::config() const {
   return {{"learning_rate", learning_rate_}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"decay", o_.decay}, {"amsgrad", o_.amsgrad}};
@@ -148,7 +157,7 @@ Node* Adam::update(Output p, Output g, const Step& s) {
 
 // ---- Adamax ----
 
-Adamax::Adamax(AdamaxOptions o) : Optimizer(o.lr.value_or(o.learning_rate), o.decay), o_(o) {}
+Adamax::Adamax(AdamaxOptions o) : Optimizer(resolved_learning_rate(o), o.decay), o_(o) {}
 std::map<std::string, double> Adamax::config() const {
   return {{"learning_rate", learning_rate_}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"decay", o_.decay}};
@@ -163,7 +172,7 @@ Node* Adamax::update(Output p, Output g, const Step& s) {
 
 // ---- Nadam ----
 
-Nadam::Nadam(NadamOptions o) : Optimizer(o.lr.value_or(o.learning_rate), 0.0), o_(o) {}
+Nadam::Nadam(NadamOptions o) : Optimizer(resolved_learning_rate(o), 0.0), o_(o) {}
 std::map<std::string, double> Nadam::config() const {
   return {{"learning_rate", learning_rate_}, {"beta_1", o_.beta_1}, {"beta_2", o_.beta_2},
           {"epsilon", o_.epsilon}, {"schedule_decay", o_.schedule_decay}};
@@ -207,45 +216,51 @@ double value(const std::map<std::string, double>& c, const std::string& key, dou
   auto it = c.find(key);
   return it == c.end() ? fallback : it->second;
 }
+LearningRate rate(const std::map<std::string, double>& c, const LearningRate& fallback,
+                  const std::shared_ptr<const schedules::LearningRateSchedule>& schedule) {
+  if (schedule) return schedule;
+  return value(c, "learning_rate", fallback.value());
+}
 }  // namespace
 
-std::shared_ptr<Optimizer> from_config(const std::string& name, const std::map<std::string, double>& c) {
+std::shared_ptr<Optimizer> from_config(const std::string& name, const std::map<std::string, double>& c,
+                                       std::shared_ptr<const schedules::LearningRateSchedule> schedule) {
   const std::string n = lower(name);
   if (n == "sgd") {
     SGDOptions d;
-    return std::make_shared<SGD>(SGDOptions{value(c, "learning_rate", d.learning_rate), value(c, "momentum", d.momentum),
+    return std::make_shared<SGD>(SGDOptions{rate(c, d.learning_rate, schedule), value(c, "momentum", d.momentum),
                                             value(c, "nesterov", d.nesterov) != 0, value(c, "decay", d.decay)});
   }
   if (n == "rmsprop") {
     RMSpropOptions d;
-    return std::make_shared<RMSprop>(RMSpropOptions{value(c, "learning_rate", d.learning_rate), value(c, "rho", d.rho),
+    return std::make_shared<RMSprop>(RMSpropOptions{rate(c, d.learning_rate, schedule), value(c, "rho", d.rho),
                                                     value(c, "epsilon", d.epsilon), value(c, "decay", d.decay)});
   }
   if (n == "adagrad") {
     AdagradOptions d;
-    return std::make_shared<Adagrad>(AdagradOptions{value(c, "learning_rate", d.learning_rate),
+    return std::make_shared<Adagrad>(AdagradOptions{rate(c, d.learning_rate, schedule),
                                                     value(c, "epsilon", d.epsilon), value(c, "decay", d.decay)});
   }
   if (n == "adadelta") {
     AdadeltaOptions d;
-    return std::make_shared<Adadelta>(AdadeltaOptions{value(c, "learning_rate", d.learning_rate), value(c, "rho", d.rho),
+    return std::make_shared<Adadelta>(AdadeltaOptions{rate(c, d.learning_rate, schedule), value(c, "rho", d.rho),
                                                       value(c, "epsilon", d.epsilon), value(c, "decay", d.decay)});
   }
   if (n == "adam") {
     AdamOptions d;
-    return std::make_shared<Adam>(AdamOptions{value(c, "learning_rate", d.learning_rate), value(c, "beta_1", d.beta_1),
+    return std::make_shared<Adam>(AdamOptions{rate(c, d.learning_rate, schedule), value(c, "beta_1", d.beta_1),
                                               value(c, "beta_2", d.beta_2), value(c, "epsilon", d.epsilon),
                                               value(c, "decay", d.decay), value(c, "amsgrad", d.amsgrad) != 0});
   }
   if (n == "adamax") {
     AdamaxOptions d;
-    return std::make_shared<Adamax>(AdamaxOptions{value(c, "learning_rate", d.learning_rate), value(c, "beta_1", d.beta_1),
+    return std::make_shared<Adamax>(AdamaxOptions{rate(c, d.learning_rate, schedule), value(c, "beta_1", d.beta_1),
                                                   value(c, "beta_2", d.beta_2), value(c, "epsilon", d.epsilon),
                                                   value(c, "decay", d.decay)});
   }
   if (n == "nadam") {
     NadamOptions d;
-    return std::make_shared<Nadam>(NadamOptions{value(c, "learning_rate", d.learning_rate), value(c, "beta_1", d.beta_1),
+    return std::make_shared<Nadam>(NadamOptions{rate(c, d.learning_rate, schedule), value(c, "beta_1", d.beta_1),
                                                 value(c, "beta_2", d.beta_2), value(c, "epsilon", d.epsilon),
                                                 value(c, "schedule_decay", d.schedule_decay)});
   }

@@ -5,40 +5,69 @@
 //   auto opt = optimizers::Adam({.learning_rate = 1e-3, .amsgrad = true});
 //   auto opt = optimizers::Adam(1e-3, amsgrad = true);       // Keras's positional rate, keywords
 //   auto opt = optimizers::SGD(lr = 0.01, momentum = 0.9);  // `lr`: Keras 2.0-2.2's name
+//   auto opt = optimizers::SGD(schedules::ExponentialDecay(0.1, 1000, 0.96));  // a schedule
 //   std::vector<Node*> step = opt.get_updates(loss, params);  // run these as targets
 #pragma once
 #include <map>
 #include <memory>
 #include <optional>
+#include <concepts>
 #include <type_traits>
 #include <string>
 #include <vector>
 
 #include "core/graph.h"
 #include "keras_api/keywords.h"
+#include "keras_api/learning_rate_schedules.h"
 
 namespace horn::keras::optimizers {
 
+// A learning rate: a number, or a schedule of the step count (learning_rate_schedules.h).
+class LearningRate {
+ public:
+  LearningRate(double value) : value_(value) {}  // NOLINT: `.learning_rate = 0.01` converts
+  template <typename S>
+    requires std::derived_from<S, schedules::LearningRateSchedule>
+  LearningRate(const S& schedule)  // NOLINT: `learning_rate = ExponentialDecay(...)` converts
+      : LearningRate(std::shared_ptr<const schedules::LearningRateSchedule>(std::make_shared<S>(schedule))) {}
+  LearningRate(std::shared_ptr<const schedules::LearningRateSchedule> schedule)  // NOLINT
+      : value_(schedule->initial_learning_rate()), schedule_(std::move(schedule)) {}
+  // The number, or the schedule's rate at step 0.
+  double value() const { return value_; }
+  const std::shared_ptr<const schedules::LearningRateSchedule>& schedule() const { return schedule_; }
+
+ private:
+  double value_;
+  std::shared_ptr<const schedules::LearningRateSchedule> schedule_;
+};
+
 // Keras's other ways to make an optimizer: SGD(0.01) (the learning rate first, positional),
-// SGD(0.01, momentum = 0.9) and SGD(lr = 0.01, momentum = 0.9) (keywords, keras_api/keywords.h).
+// SGD(0.01, momentum = 0.9) and SGD(lr = 0.01, momentum = 0.9) (keywords, keras_api/keywords.h),
+// SGD(ExponentialDecay(...)) (a schedule, positional).
 #define HORN_OPTIMIZER_CALL_FORMS(Class)                                                      \
   template <typename Rate, KeywordArgument... K>                                             \
-    requires std::is_arithmetic_v<Rate>                                                      \
-  explicit Class(Rate learning_rate, const K&... kw)                                         \
-      : Class(with_learning_rate(with_keywords<Class##Options>(kw...), learning_rate)) {}    \
+    requires std::is_arithmetic_v<Rate> || std::derived_from<Rate, schedules::LearningRateSchedule> \
+  explicit Class(const Rate& learning_rate, const K&... kw)                                  \
+      : Class(with_learning_rate(with_keywords<Class##Options>(kw...), LearningRate(learning_rate))) {} \
   template <KeywordArgument... K>                                                            \
   explicit Class(const K&... kw) : Class(with_keywords<Class##Options>(kw...)) {}
 
 template <typename Options>
-Options with_learning_rate(Options options, double learning_rate) {
-  options.learning_rate = learning_rate;
+Options with_learning_rate(Options options, LearningRate learning_rate) {
+  options.learning_rate = std::move(learning_rate);
   return options;
+}
+
+// The rate an optimizer's options ask for: `lr` (Keras 2.0-2.2's name) wins when set.
+template <typename Options>
+LearningRate resolved_learning_rate(const Options& o) {
+  return o.lr ? LearningRate(*o.lr) : o.learning_rate;
 }
 
 class Optimizer {
  public:
   // Throws for a negative learning rate or decay.
-  Optimizer(double learning_rate, double decay);
+  Optimizer(const LearningRate& learning_rate, double decay);
   virtual ~Optimizer() = default;
   virtual std::string name() const = 0;  // Keras's class name: "Adam"
   // Hyperparameters by Keras's argument names, for saving.
@@ -57,8 +86,13 @@ class Optimizer {
   // The learning rate is a scalar variable of the graph (Keras's optimizer.lr), so it can
   // change between steps without rebuilding anything: Sequential::set_learning_rate, the
   // learning-rate callbacks. Its current value is what config() saves.
+  // With a schedule there is no such variable (a null Output): the rate is computed from
+  // iterations() in the graph, and set_learning_rate throws.
   Output learning_rate_variable() const { return learning_rate_variable_; }
+  // The rate as set, or the schedule's rate at step 0; Sequential::learning_rate gives a
+  // schedule's current rate.
   double learning_rate() const { return learning_rate_; }
+  const std::shared_ptr<const schedules::LearningRateSchedule>& schedule() const { return schedule_; }
   void set_learning_rate(double lr);
 
  protected:
@@ -76,6 +110,7 @@ class Optimizer {
   Output scalar(double v) const;
   double learning_rate_;
   const double decay_;
+  const std::shared_ptr<const schedules::LearningRateSchedule> schedule_;
 
  private:
   Graph* graph_ = nullptr;
@@ -89,7 +124,8 @@ class Optimizer {
 };
 
 struct SGDOptions {
-  double learning_rate = 0.01, momentum = 0.0;
+  LearningRate learning_rate = 0.01;
+  double momentum = 0.0;
   bool nesterov = false;
   double decay = 0.0;
   std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
@@ -109,7 +145,8 @@ class SGD : public Optimizer {
 };
 
 struct RMSpropOptions {
-  double learning_rate = 0.001, rho = 0.9, epsilon = 1e-7, decay = 0.0;
+  LearningRate learning_rate = 0.001;
+  double rho = 0.9, epsilon = 1e-7, decay = 0.0;
   std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class RMSprop : public Optimizer {
@@ -127,7 +164,8 @@ class RMSprop : public Optimizer {
 };
 
 struct AdagradOptions {
-  double learning_rate = 0.01, epsilon = 1e-7, decay = 0.0;
+  LearningRate learning_rate = 0.01;
+  double epsilon = 1e-7, decay = 0.0;
   std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class Adagrad : public Optimizer {
@@ -145,7 +183,8 @@ class Adagrad : public Optimizer {
 };
 
 struct AdadeltaOptions {
-  double learning_rate = 1.0, rho = 0.95, epsilon = 1e-7, decay = 0.0;
+  LearningRate learning_rate = 1.0;
+  double rho = 0.95, epsilon = 1e-7, decay = 0.0;
   std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class Adadelta : public Optimizer {
@@ -163,7 +202,8 @@ class Adadelta : public Optimizer {
 };
 
 struct AdamOptions {
-  double learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, decay = 0.0;
+  LearningRate learning_rate = 0.001;
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, decay = 0.0;
   bool amsgrad = false;
   std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
@@ -182,7 +222,8 @@ class Adam : public Optimizer {
 };
 
 struct AdamaxOptions {
-  double learning_rate = 0.002, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, decay = 0.0;
+  LearningRate learning_rate = 0.002;
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, decay = 0.0;
   std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class Adamax : public Optimizer {
@@ -200,7 +241,8 @@ class Adamax : public Optimizer {
 };
 
 struct NadamOptions {
-  double learning_rate = 0.002, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, schedule_decay = 0.004;
+  LearningRate learning_rate = 0.002;
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, schedule_decay = 0.004;
   std::optional<double> lr;  // Keras 2.0-2.2's name for learning_rate; wins when set
 };
 class Nadam : public Optimizer {
@@ -222,8 +264,9 @@ class Nadam : public Optimizer {
 
 // By Keras name, case-insensitive ("adam", "SGD", ...), with defaults.
 std::shared_ptr<Optimizer> get(const std::string& name);
-// From a saved name and config.
-std::shared_ptr<Optimizer> from_config(const std::string& name, const std::map<std::string, double>& config);
+// From a saved name and config; `schedule`, when given, is the learning rate.
+std::shared_ptr<Optimizer> from_config(const std::string& name, const std::map<std::string, double>& config,
+                                       std::shared_ptr<const schedules::LearningRateSchedule> schedule = nullptr);
 const std::vector<std::string>& names();
 
 }  // namespace horn::keras::optimizers

@@ -166,8 +166,8 @@ void Sequential::compile(CompileOptions options) {
     for (Node* update : l->updates()) train_targets.push_back(update);
   for (const Output& v : optimizer->variables())
     session_->set_variable_value(v.node, v.node->attrs.get<Tensor>("initial_value"));
-  const Output lr = optimizer->learning_rate_variable();
-  session_->set_variable_value(lr.node, lr.node->attrs.get<Tensor>("initial_value"));
+  if (const Output lr = optimizer->learning_rate_variable(); lr.node)
+    session_->set_variable_value(lr.node, lr.node->attrs.get<Tensor>("initial_value"));
   // Nothing below throws.
   loss_ = loss;
   loss_eval_ = loss_eval;
@@ -182,6 +182,8 @@ void Sequential::compile(CompileOptions options) {
 
 double Sequential::learning_rate() const {
   if (!compiled_) fail("learning_rate: the model must be compiled first");
+  if (const auto& schedule = optimizer_->schedule())
+    return (*schedule)(*session_->variable_value(optimizer_->iterations().node).data<float>());
   return optimizer_->learning_rate();
 }
 

@@ -138,8 +138,12 @@ class Sequential {
   std::vector<std::string> metrics_names() const;
   // The optimizer's learning rate (Keras: K.get_value / K.set_value(model.optimizer.lr, x)):
   // a graph variable, so a new value applies from the next step, and save() records it.
+  // With a schedule (optimizers::schedules), the schedule's rate at the current step; setting
+  // it then throws.
   double learning_rate() const;
   void set_learning_rate(double lr);
+  // Keras's model.optimizer: the compiled model's optimizer (null before compile).
+  const std::shared_ptr<optimizers::Optimizer>& optimizer() const { return optimizer_; }
   int64_t count_params();
   int64_t count_trainable_params();
 

@@ -92,6 +92,7 @@ ModelFile Sequential::to_model_file() {
     file.settings["optimizer"] = optimizer_->name();
     for (const auto& [k, v] : optimizer_->config())
       file.settings["optimizer." + k] = exact_double_string(v);  // reloads bitwise equal
+    if (optimizer_->schedule()) file.settings["optimizer.learning_rate"] = optimizer_->schedule()->to_json();
     for (const Output& v : optimizer_->variables())
       file.tensors.emplace_back(v.node->name, session_->variable_value(v.node));
   }
@@ -168,14 +169,17 @@ Sequential rebuild_model(const ModelFile& file, const std::string& path) {
   for (const Output& w : model.all_weights()) restore(w);
   if (file.settings.count("loss")) {
     std::map<std::string, double> config;
-    for (const auto& [k, v] : file.settings)
-      if (k.rfind("optimizer.", 0) == 0) config[k.substr(10)] = parse_double(v, path, k);
+    std::shared_ptr<const optimizers::schedules::LearningRateSchedule> schedule;
+    for (const auto& [k, v] : file.settings) {
+      if (k == "optimizer.learning_rate" && !v.empty() && v[0] == '{') schedule = optimizers::schedules::from_json(v);
+      else if (k.rfind("optimizer.", 0) == 0) config[k.substr(10)] = parse_double(v, path, k);
+    }
     std::vector<std::string> metrics;
     std::stringstream ms(setting("metrics"));
     for (std::string m; std::getline(ms, m, ',');)
       if (!m.empty()) metrics.push_back(m);
     model.compile({.loss = setting("loss"),
-                   .optimizer = optimizers::from_config(setting("optimizer"), config),
+                   .optimizer = optimizers::from_config(setting("optimizer"), config, schedule),
                    .metrics = metrics});
     // Files of other frameworks carry no optimizer state Horn can use: training resumes fresh.
     const auto state = file.settings.find("optimizer_state");

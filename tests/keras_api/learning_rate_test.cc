@@ -1,5 +1,8 @@
 // The learning rate as a graph variable: set between steps, saved with the model, and driven by
-// Keras's LearningRateScheduler and ReduceLROnPlateau; updates checked against hand-computed SGD.
+// Keras's LearningRateScheduler and ReduceLROnPlateau; schedules of the step count
+// (ExponentialDecay, PiecewiseConstantDecay). Updates checked against hand-computed SGD.
+#include <cmath>
+
 #include "keras_api/keras.h"
 #include "tests/test_util.h"
 
@@ -81,6 +84,123 @@ TEST(LearningRate, ReduceOnPlateauFollowsKerasRule) {
   EXPECT_DOUBLE_EQ(learning.learning_rate(), 0.1);
   expect_error([] { ReduceLROnPlateau({.factor = 1.0}); }, {"factor", "< 1"});
   expect_error([] { ReduceLROnPlateau({.mode = "up"}); }, {"mode", "up"});
+}
+
+// ---- learning-rate schedules: the rate is a function of the optimizer's step count ----
+
+using optimizers::schedules::ExponentialDecay;
+using optimizers::schedules::PiecewiseConstantDecay;
+
+Sequential one_weight_scheduled(optimizers::LearningRate lr) {
+  Sequential m;
+  m.add(Dense(1, {.input_dim = 1, .use_bias = false, .kernel_initializer = "ones"}));
+  m.compile({.loss = "mse", .optimizer = optimizers::SGD({.learning_rate = lr})});
+  return m;
+}
+
+TEST(LearningRateSchedule, ExponentialDecayMatchesKerasFormula) {
+  const ExponentialDecay smooth(0.1, 10, 0.5), stairs(0.1, 10, 0.5, /*staircase=*/true);
+  EXPECT_DOUBLE_EQ(smooth(0.0), 0.1);
+  EXPECT_DOUBLE_EQ(smooth(5.0), 0.1 * std::sqrt(0.5));
+  EXPECT_DOUBLE_EQ(smooth(20.0), 0.025);
+  EXPECT_DOUBLE_EQ(stairs(15.0), 0.05);
+  EXPECT_DOUBLE_EQ(stairs(9.0), 0.1);
+  // The graph computes the same, in float32.
+  Graph g;
+  Output step = ops::Placeholder(g, DType::kFloat32, Shape{}, "step");
+  Output rate = smooth(step), stair_rate = stairs(step);
+  Session s(g);
+  for (float t : {0.f, 5.f, 15.f, 20.f}) {
+    auto out = s.run({{step, Tensor::scalar(t)}}, {rate, stair_rate});
+    EXPECT_NEAR(out[0].data<float>()[0], smooth(t), 1e-8) << t;
+    EXPECT_NEAR(out[1].data<float>()[0], stairs(t), 1e-8) << t;
+  }
+}
+
+TEST(LearningRateSchedule, PiecewiseConstantDecayHoldsEachValueUpToItsBoundary) {
+  const PiecewiseConstantDecay p({1, 2}, {0.1, 0.05, 0.01});
+  EXPECT_EQ(p(0.0), 0.1);
+  EXPECT_EQ(p(1.0), 0.1);  // Keras: values[0] while step <= boundaries[0]
+  EXPECT_EQ(p(1.5), 0.05);
+  EXPECT_EQ(p(2.0), 0.05);
+  EXPECT_EQ(p(3.0), 0.01);
+  Graph g;
+  Output step = ops::Placeholder(g, DType::kFloat32, Shape{}, "step");
+  Output rate = p(step);
+  Session s(g);
+  for (float t : {0.f, 1.f, 1.5f, 2.f, 3.f, 100.f})
+    EXPECT_EQ(s.run({{step, Tensor::scalar(t)}}, rate).data<float>()[0], static_cast<float>(p(t))) << t;
+}
+
+// y = w x, dL/dw = 2 w: each SGD step multiplies w by 1 - 2 lr(step), the step counted from 0.
+TEST(LearningRateSchedule, TrainingUsesTheRateOfEachStep) {
+  Sequential m = one_weight_scheduled(ExponentialDecay(0.1, 1, 0.5));
+  EXPECT_DOUBLE_EQ(m.learning_rate(), 0.1);
+  float w = 1;
+  for (double lr : {0.1, 0.05, 0.025}) {
+    m.train_on_batch(kX, kY);
+    w *= static_cast<float>(1 - 2 * lr);
+    EXPECT_NEAR(weight(m), w, 1e-7);
+  }
+  EXPECT_NEAR(m.learning_rate(), 0.0125, 1e-9);  // the rate of the next step
+
+  Sequential piecewise = one_weight_scheduled(PiecewiseConstantDecay({1, 2}, {0.1, 0.05, 0.01}));
+  piecewise.fit(kX, kY, {.batch_size = 1, .epochs = 4, .verbose = 0});
+  EXPECT_NEAR(weight(piecewise), 0.8f * 0.8f * 0.9f * 0.98f, 1e-6);  // rates 0.1, 0.1, 0.05, 0.01
+}
+
+TEST(LearningRateSchedule, KerasCallFormsAndErrors) {
+  using namespace kw;
+  const ExponentialDecay a(0.1, decay_steps = 10, decay_rate = 0.5, staircase = true);
+  EXPECT_DOUBLE_EQ(a(15.0), 0.05);
+  const ExponentialDecay b(decay_rate = 0.5, initial_learning_rate = 0.2, decay_steps = 1);
+  EXPECT_DOUBLE_EQ(b(1.0), 0.1);
+  optimizers::SGD positional(ExponentialDecay(0.1, 10, 0.5));
+  ASSERT_TRUE(positional.schedule());
+  EXPECT_EQ(positional.schedule()->name(), "ExponentialDecay");
+  optimizers::Adam keyword(learning_rate = PiecewiseConstantDecay({5}, {1e-3, 1e-4}), beta_1 = 0.8);
+  ASSERT_TRUE(keyword.schedule());
+  EXPECT_EQ(keyword.learning_rate(), 1e-3);
+
+  expect_error([] { ExponentialDecay(0.1, 0, 0.5); }, {"ExponentialDecay", "decay_steps", "> 0"});
+  expect_error([] { ExponentialDecay(-0.1, 10, 0.5); }, {"ExponentialDecay", "initial_learning_rate", "-0.1"});
+  expect_error([] { PiecewiseConstantDecay({1, 2}, {0.1}); }, {"PiecewiseConstantDecay", "2 boundaries", "1 values"});
+  expect_error([] { PiecewiseConstantDecay({2, 1}, {0.1, 0.2, 0.3}); }, {"increase", "2 then 1"});
+  expect_error([] { optimizers::schedules::from_json(R"({"class_name": "CosineDecay", "config": {}})"); },
+               {"CosineDecay", "not supported"});
+  expect_error([] { optimizers::schedules::from_json(R"({"class_name": "ExponentialDecay", "config": {}})"); },
+               {"ExponentialDecay", "config needs a number"});
+
+  // The rate is the schedule's: the callbacks that set a number refuse, as in Keras.
+  Sequential m = one_weight_scheduled(ExponentialDecay(0.1, 10, 0.5));
+  expect_error([&] { m.set_learning_rate(0.5); }, {"SGD", "schedule ExponentialDecay", "cannot be set"});
+  auto reduce = std::make_shared<ReduceLROnPlateau>(monitor = "loss", patience = 0, min_delta = 10.0);
+  expect_error([&] { m.fit(kX, kY, batch_size = 1, epochs = 2, verbose = 0, callbacks = {reduce}); },
+               {"schedule", "cannot be set"});
+}
+
+// The schedule and the step count are saved: training resumes on the same rates, in every
+// format that has schedules; TensorFlow.js has none and refuses.
+TEST(LearningRateSchedule, SavedAndResumedInHornAndKerasFiles) {
+  for (const std::string name : {"sched.horn", "sched.h5", "sched.keras"}) {
+    Sequential m = one_weight_scheduled(PiecewiseConstantDecay({1}, {0.1, 0.05}));
+    m.train_on_batch(kX, kY);
+    m.train_on_batch(kX, kY);
+    const std::string path = temp_path(name);
+    m.save(path);
+    Sequential again = load_model(path);
+    ASSERT_TRUE(again.optimizer() && again.optimizer()->schedule()) << name;
+    EXPECT_EQ(again.optimizer()->schedule()->to_json(), m.optimizer()->schedule()->to_json()) << name;
+    again.train_on_batch(kX, kY);
+    m.train_on_batch(kX, kY);
+    if (name == "sched.horn") {  // Horn's own file carries the step count and slots
+      EXPECT_EQ(weight(again), weight(m)) << name;
+    } else {  // Keras files carry no optimizer state: the restarted count gives rate 0.1
+      EXPECT_NEAR(weight(again), 0.64f * 0.8f, 1e-6) << name;
+    }
+  }
+  Sequential m = one_weight_scheduled(ExponentialDecay(0.1, 10, 0.5));
+  expect_error([&] { m.save(temp_path("sched_tfjs/")); }, {"TensorFlow.js", "learning-rate schedule"});
 }
 
 }  // namespace
