@@ -131,6 +131,13 @@ std::vector<Output> Conv2D::weights() const {
   return w;
 }
 
+std::vector<Output> Conv2D::losses() const {
+  std::vector<Output> penalties;
+  regularizers::add_penalty(options_.kernel_regularizer, kernel_, &penalties);
+  regularizers::add_penalty(options_.bias_regularizer, bias_, &penalties);
+  return penalties;
+}
+
 LayerConfig Conv2D::config() const {
   LayerConfig c = Layer::config();
   c["filters"] = std::to_string(filters_);
@@ -142,6 +149,8 @@ LayerConfig Conv2D::config() const {
   c["use_bias"] = options_.use_bias ? "1" : "0";
   c["kernel_initializer"] = options_.kernel_initializer;
   c["bias_initializer"] = options_.bias_initializer;
+  if (options_.kernel_regularizer.active()) c["kernel_regularizer"] = options_.kernel_regularizer.text();
+  if (options_.bias_regularizer.active()) c["bias_regularizer"] = options_.bias_regularizer.text();
   return c;
 }
 
@@ -262,6 +271,8 @@ std::shared_ptr<Layer> conv_layer_from_config(const LayerConfig& c) {
                       .use_bias = value(c, "use_bias") == "1",
                       .kernel_initializer = value(c, "kernel_initializer"),
                       .bias_initializer = value(c, "bias_initializer"),
+                      .kernel_regularizer = layer_config::regularizer(c, "kernel_regularizer"),
+                      .bias_regularizer = layer_config::regularizer(c, "bias_regularizer"),
                       .input_shape = input_shape,
                       .name = name});
   if (type == "MaxPooling2D" || type == "AveragePooling2D") {

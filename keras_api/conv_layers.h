@@ -52,6 +52,8 @@ struct Conv2DOptions {
   // Keras's fans for a conv kernel: fan_in = rows * cols * in, fan_out = rows * cols * filters.
   std::string kernel_initializer = "glorot_uniform";
   std::string bias_initializer = "zeros";
+  regularizers::Regularizer kernel_regularizer;  // none by default
+  regularizers::Regularizer bias_regularizer;
   std::vector<int64_t> input_shape;  // first layer only: {rows, cols, channels}
   std::string name;
   // A dtype policy ("" = the global one). Recorded and saved; the convolution itself stays
@@ -73,6 +75,7 @@ class Conv2D : public Layer {
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
   std::vector<Output> weights() const override;
+  std::vector<Output> losses() const override;
   LayerConfig config() const override;
 
  private:

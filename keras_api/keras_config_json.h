@@ -6,7 +6,8 @@
 //
 // Import refuses, with an error naming the layer and the feature, whatever Horn would not
 // compute the same: an unknown layer class or activation, channels_first, a non-float32
-// dtype, a regularizer with a non-zero factor, a constraint, a functional model that is not a
+// dtype, a regularizer with a non-zero factor other than an L1/L2/L1L2 on a Dense or Conv2D
+// kernel or bias, a constraint, a functional model that is not a
 // single chain, an unknown dimension other than the batch. The input is hostile: every field
 // is type-checked before use.
 #pragma once

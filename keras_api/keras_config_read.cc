@@ -143,6 +143,31 @@ class KerasLayer {
         refuse("the regularizer \"", key, "\" (", factor, " = ", value.dump(), ") is not supported; ",
                "only regularizers with zero factors are accepted");
   }
+  // A Dense or Conv2D weight's regularizer (Keras's L1L2, L1 or L2) -> the text its
+  // LayerConfig holds ("" when there is none or its factors are zero).
+  std::string regularizer_text(const char* key) const {
+    if (!has(key) || at(key).is_null()) return "";
+    const json& r = at(key);
+    if (!r.is_object() || !r.contains("class_name") || !r["class_name"].is_string() || !r.contains("config") ||
+        !r["config"].is_object())
+      refuse("\"", key, "\" is not a regularizer Horn knows");
+    const std::string cls = r["class_name"];
+    if (cls != "L1L2" && cls != "L1" && cls != "L2")
+      refuse("the regularizer ", cls, " (\"", key, "\") is not supported; Horn has L1, L2 and L1L2");
+    double factors[2] = {0, 0};
+    const char* names[2] = {"l1", "l2"};
+    for (int i = 0; i < 2; ++i) {
+      const json& c = r["config"];
+      if (!c.contains(names[i]) || c[names[i]].is_null()) continue;
+      if (!c[names[i]].is_number()) refuse("the regularizer \"", key, "\" has ", names[i], " = ", c[names[i]].dump());
+      factors[i] = c[names[i]].get<double>();
+    }
+    try {
+      return regularizers::Regularizer(factors[0], factors[1]).text();
+    } catch (const Error& e) {
+      refuse("the regularizer \"", key, "\": ", e.what());
+    }
+  }
   // The layer's dtype policy: "float32" (also when absent) or "mixed_bfloat16".
   std::string policy() const {
     if (!has("dtype")) return "float32";
@@ -219,12 +244,16 @@ LayerConfig layer_config_from_keras(const KerasLayer& k, bool first) {
     }());
   const std::string policy = k.policy();
   if (!k.boolean("trainable", true)) k.refuse("frozen layers (trainable = false) are not supported");
+  const bool weight_regularizers = cls == "Dense" || cls == "Conv2D";  // Horn's layers that have them
   for (const char* r : {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "beta_regularizer",
                         "gamma_regularizer"})
-    k.require_no_effect_regularizer(r);
+    if (!weight_regularizers || std::string(r).rfind("activity", 0) == 0) k.require_no_effect_regularizer(r);
   for (const char* c : {"kernel_constraint", "bias_constraint", "beta_constraint", "gamma_constraint"})
     k.require_absent(c, "a weight constraint");
   LayerConfig c{{"type", cls}, {"name", k.name()}};
+  if (weight_regularizers)
+    for (const char* r : {"kernel_regularizer", "bias_regularizer"})
+      if (std::string text = k.regularizer_text(r); !text.empty()) c[r] = text;
   if (policy != "float32") c["dtype"] = policy;  // as Layer::config() writes it
   for (const char* key : {"batch_input_shape", "batch_shape"})
     if (k.has(key)) {

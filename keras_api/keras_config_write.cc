@@ -80,6 +80,11 @@ json keras_layer_json(const LayerConfig& c) {
     for (const char* k : {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
                           "bias_constraint"})
       config[k] = nullptr;
+    for (const char* k : {"kernel_regularizer", "bias_regularizer"})
+      if (c.count(k)) {
+        const regularizers::Regularizer r = regularizers::Regularizer::from_text(c.at(k));
+        config[k] = {{"class_name", "L1L2"}, {"config", {{"l1", r.l1()}, {"l2", r.l2()}}}};
+      }
   };
   if (type == "InputLayer") {
     config.erase("trainable");
@@ -162,6 +167,9 @@ json keras3_layer_json(const LayerConfig& c, const Shape& input) {
   for (const auto& [key, value] : c)
     if (key.size() > 12 && key.compare(key.size() - 12, 12, "_initializer") == 0)
       config[key] = keras3_initializer_json(value);
+  for (const char* key : {"kernel_regularizer", "bias_regularizer"})
+    if (config.contains(key) && config[key].is_object())
+      config[key] = keras3_object("keras.regularizers", "L1L2", config[key]["config"]);
   if (type == "LeakyReLU") {
     config["negative_slope"] = config["alpha"];
     config.erase("alpha");

@@ -36,6 +36,12 @@ inline const std::string& value(const LayerConfig& c, const std::string& key) {
   return it->second;
 }
 
+// A weight's regularizer ("kernel_regularizer"): none when the key is absent.
+inline regularizers::Regularizer regularizer(const LayerConfig& c, const std::string& key) {
+  auto it = c.find(key);
+  return it == c.end() ? regularizers::Regularizer() : regularizers::Regularizer::from_text(it->second);
+}
+
 inline std::vector<int64_t> input_shape(const LayerConfig& c) {
   return c.count("input_shape") ? parse_dims(c.at("input_shape")) : std::vector<int64_t>{};
 }

@@ -108,6 +108,13 @@ std::vector<Output> Dense::weights() const {
   return w;
 }
 
+std::vector<Output> Dense::losses() const {
+  std::vector<Output> penalties;
+  regularizers::add_penalty(options_.kernel_regularizer, kernel_, &penalties);
+  regularizers::add_penalty(options_.bias_regularizer, bias_, &penalties);
+  return penalties;
+}
+
 LayerConfig Dense::config() const {
   LayerConfig c = Layer::config();
   c["units"] = std::to_string(options_.units);
@@ -115,6 +122,9 @@ LayerConfig Dense::config() const {
   c["use_bias"] = options_.use_bias ? "1" : "0";
   c["kernel_initializer"] = options_.kernel_initializer;
   c["bias_initializer"] = options_.bias_initializer;
+  // Only when set: a model without regularizers saves the bytes it always did.
+  if (options_.kernel_regularizer.active()) c["kernel_regularizer"] = options_.kernel_regularizer.text();
+  if (options_.bias_regularizer.active()) c["bias_regularizer"] = options_.bias_regularizer.text();
   return c;
 }
 
@@ -319,6 +329,8 @@ std::shared_ptr<Layer> layer_of_type(const LayerConfig& c) {
                                                  .use_bias = value(c, "use_bias") == "1",
                                                  .kernel_initializer = value(c, "kernel_initializer"),
                                                  .bias_initializer = value(c, "bias_initializer"),
+                                                 .kernel_regularizer = layer_config::regularizer(c, "kernel_regularizer"),
+                                                 .bias_regularizer = layer_config::regularizer(c, "bias_regularizer"),
                                                  .input_shape = input_shape,
                                                  .name = name});
   } else if (type == "Activation") {

@@ -18,6 +18,7 @@
 #include "core/graph.h"
 #include "keras_api/keywords.h"
 #include "keras_api/mixed_precision.h"
+#include "keras_api/regularizers.h"
 
 namespace horn::keras {
 
@@ -69,6 +70,9 @@ class Layer {
   virtual std::vector<Output> weights() const { return {}; }
   // The subset of weights() the optimizer changes.
   virtual std::vector<Output> trainable_weights() const { return weights(); }
+  // Keras's layer.losses: the penalties of the layer's regularizers on its weights, made by
+  // build(); compile() adds their sum to the loss.
+  virtual std::vector<Output> losses() const { return {}; }
   int64_t count_params() const;
   int64_t count_trainable_params() const;
   const Shape& output_shape() const { return output_shape_; }
@@ -108,6 +112,8 @@ struct DenseOptions {
   bool use_bias = true;
   std::string kernel_initializer = "glorot_uniform";
   std::string bias_initializer = "zeros";
+  regularizers::Regularizer kernel_regularizer;  // none by default; "l2", regularizers::l2(1e-4)
+  regularizers::Regularizer bias_regularizer;
   std::vector<int64_t> input_shape;  // first layer only, instead of input_dim
   std::string name;
   std::string dtype;  // a dtype policy, "float32" or "mixed_bfloat16"; "" = the global policy
@@ -127,6 +133,7 @@ class Dense : public Layer {
   Shape build(Graph& g, const Shape& input_shape, uint64_t seed) override;
   Output call(Output x, bool training) override;
   std::vector<Output> weights() const override;
+  std::vector<Output> losses() const override;
   LayerConfig config() const override;
   int64_t units() const { return options_.units; }
 

@@ -152,11 +152,23 @@ void Sequential::compile(CompileOptions options) {
   Output loss, loss_eval;
   std::vector<Output> metric_values, metric_eval_values;
   heads(pred_train_, &loss, &metric_values);
+  // The layers' regularization penalties, summed in layer order, count in the loss of
+  // training and evaluation alike (Keras's total loss).
+  std::vector<Output> penalties;
+  for (const auto& l : layers_)
+    for (const Output& p : l->losses()) penalties.push_back(p);
+  Output penalty;
+  if (!penalties.empty()) {
+    Graph::NameScope scope(g, "regularization");
+    penalty = penalties.size() == 1 ? penalties[0] : ops::AddN(penalties);
+    loss = loss + penalty;
+  }
   if (pred_train_ == pred_) {
     loss_eval = loss;
     metric_eval_values = metric_values;
   } else {
     heads(pred_, &loss_eval, &metric_eval_values);
+    if (penalty.valid()) loss_eval = loss_eval + penalty;
   }
   std::vector<Output> trainable;
   for (const auto& l : layers_)

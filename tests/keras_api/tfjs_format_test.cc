@@ -102,6 +102,16 @@ TEST(TfjsFormat, TensorFlowJsPredictsLikeHornOnAnExportedCnn) {
   expect_tfjs_predicts_like_horn(horn_cnn(), Shape{16, 9, 8, 2}, "horn_cnn");
 }
 
+// TensorFlow.js reads Horn's regularizers (L1L2 objects) and trains with them.
+TEST(TfjsFormat, TensorFlowJsLoadsAndTrainsAnExportedRegularizedMlp) {
+  Sequential model(SequentialOptions{.name = "horn_regularized", .seed = 5});
+  model.add(Dense(8, {.activation = "relu", .kernel_regularizer = regularizers::l1_l2(1e-3, 1e-2),
+                      .bias_regularizer = regularizers::l2(1e-3), .input_shape = {5}}));
+  model.add(Dense(3, {.activation = "softmax", .kernel_regularizer = regularizers::l1(1e-3)}));
+  model.compile({.loss = "categorical_crossentropy", .optimizer = "adam", .metrics = {"accuracy"}});
+  expect_tfjs_predicts_like_horn(std::move(model), Shape{16, 5}, "horn_regularized");
+}
+
 TEST(TfjsFormat, SaveChoosesTheFormatByName) {
   EXPECT_EQ(format_for_saving("m.horn"), ModelFormat::kHorn);
   EXPECT_EQ(format_for_saving("m"), ModelFormat::kHorn);

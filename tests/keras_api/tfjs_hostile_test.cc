@@ -117,8 +117,12 @@ TEST(TfjsHostile, UnsupportedFeaturesNameTheLayerAndTheFeature) {
   layer(m, 1)["config"]["activation"] = "swish";
   expect_refused(m, {"layer 'd2' (Dense)", "the activation \"swish\" is not supported"});
   m = valid_model();
-  layer(m, 1)["config"]["kernel_regularizer"] = {{"class_name", "L1L2"}, {"config", {{"l1", 0}, {"l2", 0.01}}}};
-  expect_refused(m, {"layer 'd2' (Dense)", "regularizer \"kernel_regularizer\"", "l2"});
+  // Dense and Conv2D kernel and bias regularizers are L1L2 (regularizers_test); others are refused.
+  layer(m, 1)["config"]["activity_regularizer"] = {{"class_name", "L1L2"}, {"config", {{"l1", 0}, {"l2", 0.01}}}};
+  expect_refused(m, {"layer 'd2' (Dense)", "regularizer \"activity_regularizer\"", "l2"});
+  layer(m, 1)["config"].erase("activity_regularizer");
+  layer(m, 1)["config"]["kernel_regularizer"] = {{"class_name", "L1L2"}, {"config", {{"l1", -1}, {"l2", 0.01}}}};
+  expect_refused(m, {"layer 'd2' (Dense)", "regularizer \"kernel_regularizer\"", ">= 0"});
   layer(m, 1)["config"]["kernel_regularizer"] = {{"class_name", "L1L2"}, {"config", {{"l1", 0}, {"l2", 0}}}};
   EXPECT_NO_THROW(parse(m));  // a regularizer without effect is fine
   m = valid_model();
