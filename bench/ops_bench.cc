@@ -280,7 +280,9 @@ void BM_SeedModelTrainStepPlan(benchmark::State& state) {
   s.initialize_variables();
   Tensor y = Tensor::zeros(f32, {100, 10});
   for (int i = 0; i < 100; ++i) y.at<float>({i, i % 10}) = 1;
-  const Session::Feeds feeds{{m.input(), Tensor::uniform(f32, {100, 784}, 0, 1, 1)}, {m.target(), y}};
+  const Session::Feeds feeds{{m.input(), Tensor::uniform(f32, {100, 784}, 0, 1, 1)},
+                             {m.target(), y},
+                             {m.sample_weights(), Tensor::fill(f32, {100}, 1.0)}};
   const std::vector<Output> loss{m.total_loss()};
   const std::vector<Node*>& updates = m.training_updates();
   s.run(feeds, loss, updates);

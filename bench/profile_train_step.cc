@@ -27,7 +27,9 @@ int main(int argc, char** argv) {
   s.initialize_variables();
   Tensor y = bench::cycling_one_hot(batch);
   const Shape x_shape = cnn ? Shape{batch, 28, 28, 1} : Shape{batch, 784};
-  Session::Feeds feeds{{m.input(), Tensor::uniform(DType::kFloat32, x_shape, 0, 1, 1)}, {m.target(), y}};
+  Session::Feeds feeds{{m.input(), Tensor::uniform(DType::kFloat32, x_shape, 0, 1, 1)},
+                       {m.target(), y},
+                       {m.sample_weights(), Tensor::fill(DType::kFloat32, {x_shape.dim(0)}, 1.0)}};
   for (int i = 0; i < (cnn ? 20 : 200); ++i) s.run(feeds, {m.total_loss()}, m.training_updates());
   std::cout << s.plan_summary(feeds, {m.total_loss()}, m.training_updates()).to_string() << "\n";
   std::cout << s.profile_report();

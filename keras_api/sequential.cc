@@ -142,16 +142,30 @@ void Sequential::compile(CompileOptions options) {
   if (!sparse) ydims.insert(ydims.end(), pred_.shape().dims().begin() + 1, pred_.shape().dims().end());
   Output y = ops::Placeholder(g, DType::kFloat32, Shape(ydims), "target");
 
-  auto heads = [&](Output pred, Output* loss, std::vector<Output>* values) {
+  // The training loss weighs each sample (fit's sample_weight and class_weight; ones when
+  // neither is given, which changes no bit of the mean); evaluation's does not.
+  Output sample_weight = ops::Placeholder(g, DType::kFloat32, Shape{-1}, "sample_weight");
+  auto heads = [&](Output pred, Output* loss, std::vector<Output>* values, bool weighted) {
     Graph::NameScope scope(g, "loss");
-    *loss = ops::Mean(losses::compute(options.loss, y, pred));
+    Output per_sample = losses::compute(options.loss, y, pred);
+    if (weighted) {
+      Output w = sample_weight;
+      if (per_sample.shape().rank() > 1) {  // per position, as for an image-shaped output
+        std::vector<int64_t> dims(per_sample.shape().rank(), 1);
+        dims[0] = -1;
+        w = ops::Reshape(w, Shape(dims));
+      }
+      per_sample = per_sample * (w.dtype() == per_sample.dtype() ? w : ops::Cast(w, per_sample.dtype()));
+    }
+    *loss = ops::Mean(per_sample);
+    if (!values) return;
     values->clear();
     for (const auto& m : options.metrics)
       values->push_back(ops::Mean(metrics::compute(m, options.loss.name, y, pred)));
   };
   Output loss, loss_eval;
   std::vector<Output> metric_values, metric_eval_values;
-  heads(pred_train_, &loss, &metric_values);
+  heads(pred_train_, &loss, &metric_values, /*weighted=*/true);
   // The layers' regularization penalties, summed in layer order, count in the loss of
   // training and evaluation alike (Keras's total loss).
   std::vector<Output> penalties;
@@ -163,13 +177,11 @@ void Sequential::compile(CompileOptions options) {
     penalty = penalties.size() == 1 ? penalties[0] : ops::AddN(penalties);
     loss = loss + penalty;
   }
-  if (pred_train_ == pred_) {
-    loss_eval = loss;
-    metric_eval_values = metric_values;
-  } else {
-    heads(pred_, &loss_eval, &metric_eval_values);
-    if (penalty.valid()) loss_eval = loss_eval + penalty;
-  }
+  // Without training-only layers both share the metrics; the loss differs by the weights.
+  const bool shared = pred_train_ == pred_;
+  heads(pred_, &loss_eval, shared ? nullptr : &metric_eval_values, /*weighted=*/false);
+  if (shared) metric_eval_values = metric_values;
+  if (penalty.valid()) loss_eval = loss_eval + penalty;
   std::vector<Output> trainable;
   for (const auto& l : layers_)
     for (const Output& v : l->trainable_weights()) trainable.push_back(v);
@@ -187,6 +199,7 @@ void Sequential::compile(CompileOptions options) {
   metric_eval_values_ = std::move(metric_eval_values);
   train_targets_ = std::move(train_targets);
   y_ = y;
+  sample_weight_ = sample_weight;
   optimizer_ = std::move(optimizer);
   compile_options_ = std::move(options);
   compiled_ = true;

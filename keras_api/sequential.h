@@ -59,6 +59,14 @@ struct FitOptions {
   bool shuffle = true;
   int initial_epoch = 0;
   std::optional<uint64_t> seed;  // shuffling; default: the model's seed
+  // Keras's per-sample weights of the training loss, shape [N] (float, finite, >= 0): the
+  // loss is mean(weight * per-sample loss) over each batch. Metrics stay unweighted, and so
+  // does the validation loss, as Keras's `metrics`.
+  Tensor sample_weight;
+  // Or a weight per class ({{0, 1.0}, {1, 5.0}}): each sample weighs its class's weight (the
+  // argmax of a one-hot y, an integer label, or a single 0/1 column). Every class in y needs
+  // one; give sample_weight or class_weight, not both (as Keras 3).
+  std::map<int64_t, double> class_weight;
 };
 
 struct EvaluateOptions {
@@ -178,6 +186,9 @@ class Sequential {
   Output output() const { return pred_; }
   Output target() const { return y_; }
   Output total_loss() const { return loss_; }
+  // The per-sample weights total_loss takes, shape [batch] (Keras 2's model.sample_weights):
+  // feed ones for an unweighted step.
+  Output sample_weights() const { return sample_weight_; }
   const std::vector<Node*>& training_updates() const { return train_targets_; }
 
   bool stop_training = false;  // set by callbacks (EarlyStopping)
@@ -190,13 +201,17 @@ class Sequential {
   void check_pair(const Tensor& x, const Tensor& y, const char* where) const;
   std::vector<double> run_batches(const Tensor& x, const Tensor& y, int64_t batch_size, bool train,
                                   const std::vector<int64_t>* order, ProgressBar* bar,
-                                  const std::vector<std::shared_ptr<Callback>>* callbacks);
+                                  const std::vector<std::shared_ptr<Callback>>* callbacks,
+                                  const Tensor* sample_weight = nullptr);
+  // fit's sample_weight or class_weight as one float32 weight per sample of y; undefined
+  // when neither is given.
+  Tensor training_weights(const FitOptions& options, const Tensor& y, int64_t n) const;
   std::vector<Output> all_weights() const;
   SequentialOptions options_;
   std::vector<std::shared_ptr<Layer>> layers_;
   std::unique_ptr<Graph> graph_;
   std::unique_ptr<Session> session_;
-  Output x_, y_, pred_, pred_train_;
+  Output x_, y_, pred_, pred_train_, sample_weight_;
   // Training-mode (Dropout on) and inference-mode loss and metric means over a batch.
   Output loss_, loss_eval_;
   std::vector<Output> metric_values_, metric_eval_values_;

@@ -1,5 +1,6 @@
 // Sequential: the training loop (fit), evaluate and predict, over mini-batches.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -39,7 +40,8 @@ class KeepTrainingRandomStream {
 
 std::vector<double> Sequential::run_batches(const Tensor& x, const Tensor& y, int64_t batch_size,
                                             bool train, const std::vector<int64_t>* order, ProgressBar* bar,
-                                            const std::vector<std::shared_ptr<Callback>>* callbacks) {
+                                            const std::vector<std::shared_ptr<Callback>>* callbacks,
+                                            const Tensor* sample_weight) {
   std::vector<Output> fetches{train ? loss_ : loss_eval_};
   for (const Output& m : train ? metric_values_ : metric_eval_values_) fetches.push_back(m);
   const std::vector<Node*> no_targets;
@@ -53,19 +55,24 @@ std::vector<double> Sequential::run_batches(const Tensor& x, const Tensor& y, in
   for (int64_t start = 0, batch = 0; start < n; start += batch_size, ++batch) {
     if (train && callbacks && stop_training) break;  // TerminateOnNaN stops mid-epoch, as in Keras
     const int64_t end = std::min(n, start + batch_size);
-    Tensor xb, yb;
+    Tensor xb, yb, wb;
     if (order) {
       std::span<const int64_t> rows(order->data() + start, end - start);
       xb = x.gather_rows(rows);
       yb = y.gather_rows(rows);
+      if (sample_weight) wb = sample_weight->gather_rows(rows);
     } else {
       xb = x.slice_rows(start, end);
       yb = y.slice_rows(start, end);
+      if (sample_weight) wb = sample_weight->slice_rows(start, end);
     }
+    if (train && !sample_weight) wb = Tensor::fill(DType::kFloat32, {end - start}, 1.0);
     if (callbacks)
       for (const auto& c : *callbacks)
         c->on_batch_begin(batch, {{"batch", double(batch)}, {"size", double(end - start)}});
-    const std::vector<Tensor> out = session_->run({{x_, xb}, {y_, yb}}, fetches, targets);
+    Session::Feeds feeds{{x_, xb}, {y_, yb}};
+    if (train) feeds.emplace_back(sample_weight_, wb);
+    const std::vector<Tensor> out = session_->run(feeds, fetches, targets);
     Logs batch_logs{{"batch", double(batch)}, {"size", double(end - start)}};
     for (size_t i = 0; i < out.size(); ++i) {
       const double v = out[i].value_as_double(0);
@@ -102,6 +109,7 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
     fail("fit: validation_split must be in [0, 1), got ", options.validation_split);
   Tensor xs = prepare_x(x, "fit"), ys = prepare_y(y, "fit");
   check_pair(xs, ys, "fit");
+  Tensor weights = training_weights(options, ys, xs.dim(0));
   Tensor xv, yv;
   if (options.validation_data) {
     xv = prepare_x(options.validation_data->first, "fit (validation_data)");
@@ -117,6 +125,9 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
     xs = xs.slice_rows(0, split);
     ys = ys.slice_rows(0, split);
   }
+  // The validation split's weights are not used: Keras's loss on validation data given
+  // without weights is unweighted.
+  if (weights.defined() && weights.dim(0) != xs.dim(0)) weights = weights.slice_rows(0, xs.dim(0));
 
   const std::vector<std::string> names = metrics_names();
   std::vector<std::string> epoch_log_names = names;
@@ -145,7 +156,8 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
     ProgressBar bar(xs.dim(0), options.verbose, std::cout, terminal);
     const std::vector<int64_t> order = epoch_order(xs.dim(0), options.shuffle, seed, epoch);
     const std::vector<double> train =
-        run_batches(xs, ys, options.batch_size, true, &order, &bar, &callbacks);
+        run_batches(xs, ys, options.batch_size, true, &order, &bar, &callbacks,
+                    weights.defined() ? &weights : nullptr);
     Logs logs;
     std::vector<std::pair<std::string, double>> shown;
     for (size_t i = 0; i < names.size(); ++i) {
@@ -165,6 +177,43 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
   }
   for (const auto& c : callbacks) c->on_train_end({});
   return *history;
+}
+
+Tensor Sequential::training_weights(const FitOptions& options, const Tensor& y, int64_t n) const {
+  const bool by_sample = options.sample_weight.defined(), by_class = !options.class_weight.empty();
+  if (by_sample && by_class) fail("fit: give sample_weight or class_weight, not both");
+  if (by_sample) {
+    const Tensor& w = options.sample_weight;
+    if (!(w.rank() == 1 || (w.rank() == 2 && w.dim(1) == 1)) || w.dim(0) != n || !is_any_float(w.dtype()))
+      fail("fit: sample_weight must be a float tensor of shape [", n, "] (one weight per sample), got ",
+           dtype_name(w.dtype()), w.shape());
+    Tensor out = w.cast(DType::kFloat32).reshaped({n});
+    for (int64_t i = 0; i < n; ++i)
+      if (!(out.data<float>()[i] >= 0) || !std::isfinite(out.data<float>()[i]))
+        fail("fit: sample_weight[", i, "] is ", out.data<float>()[i], "; weights must be finite and >= 0");
+    return out;
+  }
+  if (!by_class) return {};
+  for (const auto& [cls, weight] : options.class_weight)
+    if (!(weight >= 0) || !std::isfinite(weight))
+      fail("fit: class_weight of class ", cls, " is ", weight, "; weights must be finite and >= 0");
+  // y as prepare_y gives it: labels [N] for a sparse loss, else [N, ..., classes].
+  const int64_t per_sample = y.size() / std::max<int64_t>(n, 1);
+  const float* p = y.data<float>();
+  Tensor out(DType::kFloat32, Shape{n});
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = p + i * per_sample;
+    int64_t cls = 0;
+    if (y.rank() == 1) cls = static_cast<int64_t>(row[0]);                                  // a label
+    else if (per_sample == 1) cls = row[0] > 0.5f ? 1 : 0;                                   // one 0/1 column
+    else if (y.rank() == 2) cls = std::max_element(row, row + per_sample) - row;             // one-hot
+    else fail("fit: class_weight needs one class per sample; y has shape ", y.shape());
+    auto it = options.class_weight.find(cls);
+    if (it == options.class_weight.end())
+      fail("fit: class_weight has no weight for class ", cls, " (sample ", i, "); give one for every class in y");
+    out.data<float>()[i] = static_cast<float>(it->second);
+  }
+  return out;
 }
 
 std::vector<double> Sequential::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options) {

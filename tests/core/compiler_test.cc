@@ -30,7 +30,8 @@ TEST(Compiler, MnistTrainingStepPlan) {
   Session s(m.graph());
   s.initialize_variables();
   const compiler::PlanSummary& p = s.plan_summary({{m.input(), Tensor::zeros(DType::kFloat32, {100, 784})},
-                                                   {m.target(), Tensor::zeros(DType::kFloat32, {100, 10})}},
+                                                   {m.target(), Tensor::zeros(DType::kFloat32, {100, 10})},
+                                                   {m.sample_weights(), Tensor::fill(DType::kFloat32, {100}, 1.0)}},
                                                   {m.total_loss()}, m.training_updates());
   std::cout << p.to_string();
   EXPECT_LT(p.passes.back().second, p.passes.front().second / 3) << "passes removed most nodes";
@@ -61,7 +62,9 @@ TEST(Compiler, MnistTrainingStepPlan) {
   no_fusion.push_back(compiler::make_common_subexpression_elimination());
   compiler::Compilation unfused = compiler::compile(
       m.graph(), {m.total_loss()}, m.training_updates(),
-      {{m.input(), DType::kFloat32, Shape{100, 784}}, {m.target(), DType::kFloat32, Shape{100, 10}}}, std::move(no_fusion));
+      {{m.input(), DType::kFloat32, Shape{100, 784}}, {m.target(), DType::kFloat32, Shape{100, 10}},
+       {m.sample_weights(), DType::kFloat32, Shape{100}}},
+      std::move(no_fusion));
   std::vector<bool> fed(unfused.graph.graph->num_nodes(), false);
   for (const Node* f : unfused.graph.feeds) fed[f->id] = true;
   const compiler::MemoryPlan plan =
@@ -154,7 +157,9 @@ TEST(CompilerDifferential, EveryOptimizersTrainingStepsMatchTheReferenceBitwise)
       reference.initialize_variables();
       Tensor y = Tensor::zeros(DType::kFloat32, {8, 2});
       for (int i = 0; i < 8; ++i) y.at<float>({i, i % 2}) = 1;
-      const Session::Feeds feeds{{m.input(), Tensor::normal(DType::kFloat32, {8, 3}, 0, 1, 9)}, {m.target(), y}};
+      const Session::Feeds feeds{{m.input(), Tensor::normal(DType::kFloat32, {8, 3}, 0, 1, 9)},
+                                 {m.target(), y},
+                                 {m.sample_weights(), Tensor::fill(DType::kFloat32, {8}, 1.0)}};
       for (int step = 0; step < 4; ++step) {
         compiled.run(feeds, {m.total_loss()}, m.training_updates());
         reference.run(feeds, {m.total_loss()}, m.training_updates());

@@ -197,7 +197,8 @@ TEST(MixedPrecision, CompiledTrainingStepsEqualTheReferenceInterpreter) {
   Session compiled(m.graph(), {.num_threads = 2}), reference(m.graph(), {.num_threads = 1, .optimize = false});
   compiled.initialize_variables();
   reference.initialize_variables();
-  const Session::Feeds feeds{{m.input(), d.x}, {m.target(), d.y}};
+  const Session::Feeds feeds{
+      {m.input(), d.x}, {m.target(), d.y}, {m.sample_weights(), Tensor::fill(DType::kFloat32, {d.x.dim(0)}, 1.0)}};
   for (int step = 0; step < 3; ++step) {
     const Tensor a = compiled.run(feeds, {m.total_loss()}, m.training_updates())[0];
     const Tensor b = reference.run(feeds, {m.total_loss()}, m.training_updates())[0];
