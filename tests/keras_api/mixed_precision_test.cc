@@ -270,6 +270,7 @@ TEST(MixedPrecision, ACnnTrainingStepMatchesFloat32AndTrainsDeterministically) {
   plain.train_on_batch(d.x, d.y);
   const std::vector<Tensor> after = mixed.get_weights(), after32 = plain.get_weights();
   ASSERT_EQ(start.size(), 6u);
+  std::vector<double> step_scale;  // max |float32 step| of each weight so far
   for (size_t w = 0; w < start.size(); ++w) {
     ASSERT_EQ(after[w].dtype(), DType::kFloat32);
     const std::vector<double> s = values(start[w]), a = values(after[w]), a32 = values(after32[w]);
@@ -280,7 +281,12 @@ TEST(MixedPrecision, ACnnTrainingStepMatchesFloat32AndTrainsDeterministically) {
       diff[i] = step[i] - step32[i];
     }
     EXPECT_GT(max_abs(step), 0) << "weight " << w << ": its gradient flowed through the casts";
-    EXPECT_LE(max_abs(diff), 3e-2 * max_abs(step32)) << "weight " << w;
+    // A convolution's bias gradient sums dY over every pixel of the batch and mostly
+    // cancels: its error is bfloat16's on the terms, of the size of the kernel's step
+    // (weight w - 1), not of the small sum.
+    const double scale = w == 1 || w == 3 ? step_scale[w - 1] : 0;
+    EXPECT_LE(max_abs(diff), 3e-2 * std::max(max_abs(step32), scale)) << "weight " << w;
+    step_scale.push_back(max_abs(step32));
   }
   Data train = make_images(150, 3);
   auto fit = [&](int threads) {

@@ -65,6 +65,41 @@ TEST(Conv2DBFloat16, RefusesMixedOperandsWithAClearError) {
                         {"Conv2D", "inputs must both be bfloat16 (for a float32 product) or both float", "Cast"});
 }
 
+// The gradient ops on their own, at sizes that take oneDNN's path (more than 32 taps; more
+// than one filter-gradient chunk of 2048 rows) and a pointwise one: float32 accumulation of
+// the products of the rounded operands, checked against float64 on the same values.
+TEST(Conv2DBFloat16, GradientOpsGiveFloat32WithinFloat32AccumulationOfTheRoundedOperands) {
+  const std::vector<Case> cases{{{12, 14, 14, 8}, {3, 3, 8, 16}, 1, 1, true, 1, 1},
+                                {{3, 11, 10, 6}, {3, 3, 6, 5}, 2, 2, false, 1, 1},
+                                {{5, 20, 25, 40}, {1, 1, 40, 7}, 1, 1, false, 1, 1}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << c.x << " * " << c.w);
+    const std::string padding = c.same ? "same" : "valid";
+    Graph g;
+    Output x = ops::Placeholder(g, f32, c.x, "x"), w = ops::Placeholder(g, f32, c.w, "w");
+    const Shape ys = ops::Conv2D(x, w, {c.sh, c.sw}, padding).shape();
+    Output dy = ops::Placeholder(g, f32, ys, "dy");
+    auto both = [&](DType t) {
+      auto in = [&](Output v) { return t == f32 ? ops::Cast(v, bf16) : ops::Cast(ops::Cast(v, bf16), t); };
+      return std::vector<Output>{
+          ops::Conv2DBackpropInput(in(dy), in(w), c.x, {c.sh, c.sw}, padding),
+          ops::Conv2DBackpropFilter(in(x), in(dy), c.w, {c.sh, c.sw}, padding)};
+    };
+    const std::vector<Output> mixed = both(f32), exact = both(DType::kFloat64);
+    EXPECT_EQ(mixed[0].dtype(), f32);
+    EXPECT_EQ(mixed[1].dtype(), f32);
+    const Session::Feeds feeds{{x, Tensor::uniform(f32, c.x, -1, 1, 1)},
+                               {w, Tensor::uniform(f32, c.w, -1, 1, 2)},
+                               {dy, Tensor::uniform(f32, ys, -1, 1, 3)}};
+    Session one(g, {.num_threads = 1}), two(g, {.num_threads = 2});
+    const std::vector<Tensor> a = one.run(feeds, mixed), b = two.run(feeds, mixed), r = one.run(feeds, exact);
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_TRUE(a[i].bitwise_equal(b[i])) << "thread count changed the bits of op " << i;
+      EXPECT_LT(relative_error(a[i], r[i]), 1e-5) << "op " << i;
+    }
+  }
+}
+
 // A layer as mixed_bfloat16 builds it: float32 variables cast to bfloat16, bias and ReLU in
 // float32 (the compiler fuses them into the convolution's epilogue, and ReLU's gradient into
 // the input gradient's), two layers so that the input gradient is needed too.
@@ -110,8 +145,11 @@ TEST(Conv2DBFloat16, GradientsAreTheSameBitsForAnyThreadCountAndMatchFloat32) {
   Session s32(plain.g);
   s32.initialize_variables();
   const std::vector<Tensor> r = s32.run({{plain.x, xv}}, plain.fetches());
+  // Against float32: the loss within bfloat16's ~3 digits; the gradients looser, because a
+  // ReLU whose input is near 0 may open under one dtype and stay shut under the other, and
+  // the input gradient passes two rounded products after that.
   EXPECT_LT(relative_error(a[0], r[0]), 2e-2) << "loss";
-  for (size_t i = 1; i < a.size(); ++i) EXPECT_LT(relative_error(a[i], r[i]), 3e-2) << "gradient " << i;
+  for (size_t i = 1; i < a.size(); ++i) EXPECT_LT(relative_error(a[i], r[i]), 0.15) << "gradient " << i;
 }
 
 }  // namespace
