@@ -27,6 +27,16 @@ void direct_product(int64_t rows, int64_t k, const T* w, int64_t filters, T* y, 
   }
 }
 
+// out [cols, rows] = in [rows, cols]^T, in tiles that keep both sides in cache.
+template <typename T>
+void transpose(const T* in, int64_t rows, int64_t cols, T* out) {
+  constexpr int64_t kTile = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile)
+      for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c)
+        for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r) out[c * rows + r] = in[r * cols + c];
+}
+
 BFloat16View rows_of(const bfloat16* data, int64_t rows, int64_t cols) { return {data, rows, cols, cols, 1}; }
 
 }  // namespace
@@ -80,17 +90,16 @@ void conv_input_grad_product(const bfloat16* dy, int64_t pixels, int64_t filters
 }
 
 // oneDNN's AMX kernels need A's rows contiguous (a strided A falls back to gemm:jit, about
-// half as fast): col^T is copied first, in tiles so that both sides stay in cache. The copy
-// is rows x K against the product's rows x K x F.
+// half as fast), so dW^T = dY^T col is computed instead of col^T dY: only dY, F columns
+// wide, is copied transposed, rather than col, K = KH x KW x C columns wide; dW^T is then
+// K x F values, transposed once into dW.
 void conv_filter_grad_product(const bfloat16* col, int64_t rows, int64_t k, const bfloat16* dy, int64_t filters,
                               float* dw) {
-  constexpr int64_t kTile = 32;
-  bfloat16* col_t = thread_scratch<bfloat16, ScratchSlot::kOperand>(k * rows);
-  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
-    for (int64_t t0 = 0; t0 < k; t0 += kTile)
-      for (int64_t t = t0; t < std::min(k, t0 + kTile); ++t)
-        for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r) col_t[t * rows + r] = col[r * k + t];
-  onednn_bf16_gemm(rows_of(col_t, k, rows), rows_of(dy, rows, filters), dw, filters);
+  bfloat16* dy_t = thread_scratch<bfloat16, ScratchSlot::kOperand>(filters * rows);
+  transpose(dy, rows, filters, dy_t);
+  float* dw_t = thread_scratch<float, ScratchSlot::kOperand>(filters * k);
+  onednn_bf16_gemm(rows_of(dy_t, filters, rows), rows_of(col, rows, k), dw_t, k);
+  transpose(dw_t, filters, k, dw);
 }
 
 }  // namespace horn::kernels

@@ -145,15 +145,19 @@ void conv2d_filter_grad(const In* x, const In* dy, const WindowGeometry& g, int6
   for (int64_t c = 1; c < chunks; ++c) dW += ConstMatrixMap<Out>(partials.data() + c * k * filters, k, filters);
 }
 
-int64_t conv2d_scratch_bytes(const WindowGeometry& g, int64_t input_size, int64_t output_size, ConvPass pass) {
+int64_t conv2d_scratch_bytes(const WindowGeometry& g, int64_t filters, int64_t input_size, int64_t output_size,
+                             ConvPass pass) {
   const int64_t k = g.window_size(), rows = g.batch * g.out_pixels();
-  // The bfloat16 filter-gradient product copies each panel transposed (ops/conv_gemms.cc).
-  const int64_t transposed = pass == ConvPass::kFilterGrad && input_size < output_size ? 1 : 0;
-  if (g.is_pointwise()) return transposed * std::min(rows, kFilterGradRows) * k * input_size;
   switch (pass) {
-    case ConvPass::kForward: return std::min(rows, panel_rows(k, input_size)) * k * input_size;
-    case ConvPass::kInputGrad: return g.out_pixels() * k * output_size;
-    default: return std::min(rows, kFilterGradRows) * k * input_size * (1 + transposed);
+    case ConvPass::kForward:
+      return g.is_pointwise() ? 0 : std::min(rows, panel_rows(k, input_size)) * k * input_size;
+    case ConvPass::kInputGrad: return g.is_pointwise() ? 0 : g.out_pixels() * k * output_size;
+    default: {
+      const int64_t chunk = std::min(rows, kFilterGradRows);
+      // The bfloat16 product copies dY's chunk transposed and makes dW^T (ops/conv_gemms.cc).
+      const int64_t transposed = input_size < output_size ? chunk * filters * input_size + k * filters * output_size : 0;
+      return (g.is_pointwise() ? 0 : chunk * k * input_size) + transposed;
+    }
   }
 }
 

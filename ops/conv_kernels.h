@@ -37,6 +37,7 @@ void conv2d_filter_grad(const In* x, const In* dy, const WindowGeometry& g, int6
 enum class ConvPass { kForward, kInputGrad, kFilterGrad };
 // The per-thread scratch (im2col panels) one of the kernels above takes, in bytes, for
 // inputs and output of these element sizes.
-int64_t conv2d_scratch_bytes(const WindowGeometry& g, int64_t input_size, int64_t output_size, ConvPass pass);
+int64_t conv2d_scratch_bytes(const WindowGeometry& g, int64_t filters, int64_t input_size, int64_t output_size,
+                             ConvPass pass);
 
 }  // namespace horn::kernels

@@ -168,7 +168,7 @@ int64_t scratch(const Node& n) {
   const Shape& w = kPass == kernels::ConvPass::kFilterGrad ? n.output_shapes[0] : n.inputs[1].shape();
   const Shape& x = kPass == kernels::ConvPass::kInputGrad ? n.output_shapes[0] : n.inputs[0].shape();
   if (!x.is_fully_known()) return 0;
-  return kernels::conv2d_scratch_bytes(geometry(x, w, n.attrs), dtype_size(n.inputs[0].dtype()),
+  return kernels::conv2d_scratch_bytes(geometry(x, w, n.attrs), w.dim(3), dtype_size(n.inputs[0].dtype()),
                                        dtype_size(n.output_dtypes[0]), kPass);
 }
 
