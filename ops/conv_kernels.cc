@@ -155,7 +155,8 @@ int64_t conv2d_scratch_bytes(const WindowGeometry& g, int64_t filters, int64_t i
     default: {
       const int64_t chunk = std::min(rows, kFilterGradRows);
       // The bfloat16 product copies dY's chunk transposed and makes dW^T (ops/conv_gemms.cc).
-      const int64_t transposed = input_size < output_size ? chunk * filters * input_size + k * filters * output_size : 0;
+      const int64_t transposed =
+          input_size < output_size ? chunk * filters * input_size + k * filters * output_size : 0;
       return (g.is_pointwise() ? 0 : chunk * k * input_size) + transposed;
     }
   }
@@ -173,8 +174,9 @@ template void conv2d_input_grad<double, double>(const double*, const double*, co
 template void conv2d_filter_grad<double, double>(const double*, const double*, const WindowGeometry&, int64_t, double*);
 template void conv2d_forward<bfloat16, float>(const bfloat16*, const bfloat16*, const WindowGeometry&, int64_t, float*,
                                               const FinishedRange&);
-template void conv2d_input_grad<bfloat16, float>(const bfloat16*, const bfloat16*, const WindowGeometry&, int64_t, float*,
-                                                 const FinishedRange&);
-template void conv2d_filter_grad<bfloat16, float>(const bfloat16*, const bfloat16*, const WindowGeometry&, int64_t, float*);
+template void conv2d_input_grad<bfloat16, float>(const bfloat16*, const bfloat16*, const WindowGeometry&, int64_t,
+                                                 float*, const FinishedRange&);
+template void conv2d_filter_grad<bfloat16, float>(const bfloat16*, const bfloat16*, const WindowGeometry&, int64_t,
+                                                  float*);
 
 }  // namespace horn::kernels

@@ -188,8 +188,9 @@ HORN_REGISTER_OP({
       const GradDtype as_input{x.dtype() == DType::kBFloat16};
       Output dy = as_input(g[0]);
       Graph& graph = x.graph();
-      return {as_input(graph.add_node("Conv2DBackpropInput", {dy, w}, conv_attrs(n, "input_shape", x.shape()))->output()),
-              as_input(graph.add_node("Conv2DBackpropFilter", {x, dy}, conv_attrs(n, "filter_shape", w.shape()))->output())};
+      Output dx = graph.add_node("Conv2DBackpropInput", {dy, w}, conv_attrs(n, "input_shape", x.shape()))->output();
+      Output dw = graph.add_node("Conv2DBackpropFilter", {x, dy}, conv_attrs(n, "filter_shape", w.shape()))->output();
+      return {as_input(dx), as_input(dw)};
     },
     .epilogue = {.op = "FusedConv2D"},
     .work = forward_work,
@@ -205,8 +206,9 @@ HORN_REGISTER_OP({
       const GradDtype as_input{dy.dtype() == DType::kBFloat16};
       Output ddx = as_input(g[0]);
       Graph& graph = dy.graph();
-      return {as_input(graph.add_node("Conv2D", {ddx, w}, conv_attrs(n))->output()),
-              as_input(graph.add_node("Conv2DBackpropFilter", {ddx, dy}, conv_attrs(n, "filter_shape", w.shape()))->output())};
+      Output d_dy = graph.add_node("Conv2D", {ddx, w}, conv_attrs(n))->output();
+      Output dw = graph.add_node("Conv2DBackpropFilter", {ddx, dy}, conv_attrs(n, "filter_shape", w.shape()))->output();
+      return {as_input(d_dy), as_input(dw)};
     },
     .epilogue = {.op = "FusedConv2DBackpropInput"},
     .work = input_grad_work,
@@ -222,8 +224,9 @@ HORN_REGISTER_OP({
       const GradDtype as_input{x.dtype() == DType::kBFloat16};
       Output ddw = as_input(g[0]);
       Graph& graph = x.graph();
-      return {as_input(graph.add_node("Conv2DBackpropInput", {dy, ddw}, conv_attrs(n, "input_shape", x.shape()))->output()),
-              as_input(graph.add_node("Conv2D", {x, ddw}, conv_attrs(n))->output())};
+      Output dx = graph.add_node("Conv2DBackpropInput", {dy, ddw}, conv_attrs(n, "input_shape", x.shape()))->output();
+      Output d_dy = graph.add_node("Conv2D", {x, ddw}, conv_attrs(n))->output();
+      return {as_input(dx), as_input(d_dy)};
     },
     .work = filter_grad_work,
     .scratch_bytes = scratch<kernels::ConvPass::kFilterGrad>,
