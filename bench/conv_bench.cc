@@ -1,6 +1,7 @@
 // Convolution and pooling through Session::run, at Keras's mnist_cnn shapes (batch 128) and
 // one larger layer (3x3, 64 to 64 channels over 56x56, batch 32), with GFLOP/s and the
-// fraction of the machine's float32 FMA peak.
+// fraction of the machine's float32 FMA peak. The BF16 rows take bfloat16 operands (float32
+// result, AMX through oneDNN): the convolutions of the mixed_bfloat16 policy, without its casts.
 //
 //   bazel run //bench:ops -- --benchmark_filter='Conv|Pool|BatchNorm'
 #include <benchmark/benchmark.h>
@@ -31,24 +32,24 @@ void ConvArgs(benchmark::internal::Benchmark* b) {
   b->ArgNames({"n", "h", "w", "c", "k", "f", "same", "threads"});
 }
 
-template <Pass kPass>
+template <Pass kPass, DType kDtype>
 void BM_Conv2D(benchmark::State& state) {
   const int64_t n = state.range(0), h = state.range(1), w = state.range(2), c = state.range(3), k = state.range(4),
                 f = state.range(5);
   const std::string padding = state.range(6) ? "same" : "valid";
   const int threads = static_cast<int>(state.range(7));
   Graph g;
-  Output x = ops::Placeholder(g, f32, {n, h, w, c}, "x");
-  Output filter = ops::Placeholder(g, f32, {k, k, c, f}, "filter");
+  Output x = ops::Placeholder(g, kDtype, {n, h, w, c}, "x");
+  Output filter = ops::Placeholder(g, kDtype, {k, k, c, f}, "filter");
   Output y = ops::Conv2D(x, filter, {1, 1}, padding);
   const Shape ys = y.shape();
-  Output dy = ops::Placeholder(g, f32, ys, "dy");
+  Output dy = ops::Placeholder(g, kDtype, ys, "dy");
   Output fetch = kPass == Pass::kForward    ? y
                  : kPass == Pass::kInputGrad ? ops::Conv2DBackpropInput(dy, filter, x.shape(), {1, 1}, padding)
                                              : ops::Conv2DBackpropFilter(x, dy, filter.shape(), {1, 1}, padding);
-  const Session::Feeds feeds{{x, Tensor::uniform(f32, {n, h, w, c}, -1, 1, 1)},
-                             {filter, Tensor::uniform(f32, {k, k, c, f}, -1, 1, 2)},
-                             {dy, Tensor::uniform(f32, ys, -1, 1, 3)}};
+  const Session::Feeds feeds{{x, Tensor::uniform(f32, {n, h, w, c}, -1, 1, 1).cast(kDtype)},
+                             {filter, Tensor::uniform(f32, {k, k, c, f}, -1, 1, 2).cast(kDtype)},
+                             {dy, Tensor::uniform(f32, ys, -1, 1, 3).cast(kDtype)}};
   Session s(g, {.num_threads = threads});
   s.run(feeds, fetch);
   for (auto _ : state) benchmark::DoNotOptimize(s.run(feeds, fetch));
@@ -57,9 +58,19 @@ void BM_Conv2D(benchmark::State& state) {
   state.counters["of_peak"] =
       benchmark::Counter(flops / (kPeakPerCore * threads), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK_TEMPLATE(BM_Conv2D, Pass::kForward)->Name("BM_Conv2D")->Apply(ConvArgs)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_Conv2D, Pass::kInputGrad)->Name("BM_Conv2DBackpropInput")->Apply(ConvArgs)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_Conv2D, Pass::kFilterGrad)->Name("BM_Conv2DBackpropFilter")->Apply(ConvArgs)->UseRealTime();
+constexpr DType bf16 = DType::kBFloat16;
+BENCHMARK_TEMPLATE(BM_Conv2D, Pass::kForward, f32)->Name("BM_Conv2D")->Apply(ConvArgs)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Conv2D, Pass::kForward, bf16)->Name("BM_Conv2DBF16")->Apply(ConvArgs)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Conv2D, Pass::kInputGrad, f32)->Name("BM_Conv2DBackpropInput")->Apply(ConvArgs)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Conv2D, Pass::kInputGrad, bf16)
+    ->Name("BM_Conv2DBackpropInputBF16")
+    ->Apply(ConvArgs)
+    ->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Conv2D, Pass::kFilterGrad, f32)->Name("BM_Conv2DBackpropFilter")->Apply(ConvArgs)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Conv2D, Pass::kFilterGrad, bf16)
+    ->Name("BM_Conv2DBackpropFilterBF16")
+    ->Apply(ConvArgs)
+    ->UseRealTime();
 
 // mnist_cnn's pooling: 2x2 over [128, 24, 24, 64], forward and gradient.
 template <bool kMax, bool kGrad>

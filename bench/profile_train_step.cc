@@ -1,8 +1,8 @@
 // Per-node time of a training step after compilation, slowest first: where a step's time
 // goes. Models: the seed MLP (784-500 sigmoid-500 sigmoid-10 softmax, Adam, batch 100) or
-// Keras's mnist_cnn (Adadelta, batch 128); mlp_bf16: the seed MLP under mixed_bfloat16.
+// Keras's mnist_cnn (Adadelta, batch 128); mlp_bf16 and cnn_bf16: those under mixed_bfloat16.
 //
-//   bazel run //bench:profile_train_step -- 2 [1 [mlp|cnn|mlp_bf16]]  # threads, concurrent nodes, model
+//   bazel run //bench:profile_train_step -- 2 [1 [mlp|cnn|mlp_bf16|cnn_bf16]]  # threads, concurrent nodes, model
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -19,8 +19,11 @@ int main(int argc, char** argv) {
   horn::set_keep_freed_memory(true);  // training speed: see core/memory_tuning.h
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const bool concurrent = argc > 2 ? std::atoi(argv[2]) != 0 : true;
-  const bool cnn = argc > 3 && std::string(argv[3]) == "cnn";
-  const bool bf16 = argc > 3 && std::string(argv[3]) == "mlp_bf16";
+  const std::string model = argc > 3 ? argv[3] : "mlp";
+  const bool cnn = model == "cnn" || model == "cnn_bf16";
+  const bool bf16 = model == "mlp_bf16" || model == "cnn_bf16";
+  // Layers take the global policy when they are made.
+  if (model == "cnn_bf16") mixed_precision::set_global_policy("mixed_bfloat16");
   Sequential m = cnn ? bench::mnist_cnn(threads) : bench::seed_mlp(threads, false, bf16 ? "mixed_bfloat16" : "float32");
   const int64_t batch = cnn ? 128 : 100;
   Session s(m.graph(), {.num_threads = threads, .concurrent_nodes = concurrent, .profile = true});

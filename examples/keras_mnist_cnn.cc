@@ -4,6 +4,8 @@
 // Keras reports 99.25% test accuracy after 12 epochs.
 //
 //   bazel run //examples:keras_mnist_cnn -- --epochs=12 --threads=0
+//       --mixed_bfloat16   (Keras's mixed_precision.set_global_policy("mixed_bfloat16"):
+//                          convolutions and Dense on bfloat16 operands, AMX through oneDNN)
 #include <iostream>
 
 #include "core/memory_tuning.h"
@@ -16,7 +18,9 @@ int main(int argc, char** argv) {
   horn::set_keep_freed_memory(true);  // training speed: see core/memory_tuning.h
   try {
     horn::examples::Flags flags(argc, argv, {{"epochs", "12"}, {"batch_size", "128"}, {"seed", "1234"},
-                                             {"threads", "0"}, {"data", ""}, {"verbose", "1"}});
+                                             {"threads", "0"}, {"data", ""}, {"verbose", "1"},
+                                             {"mixed_bfloat16", "false"}});
+    if (flags.boolean("mixed_bfloat16")) mixed_precision::set_global_policy("mixed_bfloat16");
     const int num_classes = 10;
     const int64_t img_rows = 28, img_cols = 28;
     auto [train, test] = datasets::mnist::load_data(flags.str("data"));

@@ -117,10 +117,13 @@ Shape Conv2D::build(Graph& g, const Shape& input_shape, uint64_t seed) {
   return output_shape_ = s.output;
 }
 
+// Under mixed_bfloat16 the convolution takes bfloat16 operands and gives float32; the bias
+// and the activation stay float32, as Dense's (keras_api/mixed_precision.h).
 Output Conv2D::call(Output x, bool) {
   Graph::NameScope scope(x.graph(), name_);
-  Output y =
-      ops::Conv2D(x, kernel_, options_.strides.dims(), options_.padding, options_.dilation_rate.dims());
+  Output y = ops::Conv2D(mixed_precision::to_compute_dtype(x, policy_),
+                         mixed_precision::to_compute_dtype(kernel_, policy_), options_.strides.dims(),
+                         options_.padding, options_.dilation_rate.dims());
   if (bias_.valid()) y = ops::Add(y, bias_, "BiasAdd");
   return activations::apply(options_.activation, y);
 }

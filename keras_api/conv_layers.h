@@ -56,8 +56,8 @@ struct Conv2DOptions {
   regularizers::Regularizer bias_regularizer;
   std::vector<int64_t> input_shape;  // first layer only: {rows, cols, channels}
   std::string name;
-  // A dtype policy ("" = the global one). Recorded and saved; the convolution itself stays
-  // float32 until Horn has a bfloat16 convolution kernel (keras_api/mixed_precision.h).
+  // A dtype policy ("" = the global one): under "mixed_bfloat16" the convolution takes
+  // bfloat16 operands, float32 accumulation and output (keras_api/mixed_precision.h).
   std::string dtype;
 };
 

@@ -11,8 +11,8 @@
 // output, AMX through oneDNN here); its gradients flow back through the casts into the
 // float32 variables. Horn then adds the bias and applies the activation in float32 (Keras
 // does both in bfloat16): one rounding fewer, and a softmax is always float32. Losses and
-// metrics are float32. Conv2D accepts the policy and records it, but computes in float32
-// until Horn has a bfloat16 convolution kernel.
+// metrics are float32. Conv2D does the same with its input and kernel (the bfloat16
+// convolution runs its im2col GEMMs on oneDNN's AMX kernels).
 //
 // A layer takes the global policy when it is constructed (as Keras); a saved model records
 // each layer's policy and load_model restores it, whatever the global policy is then.

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "ops/conv_gemms.h"
+
 namespace horn::kernels {
 namespace {
 
@@ -15,10 +17,6 @@ using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
 // An im2col panel of about this many bytes stays in L2 for the GEMM that reads it; more
 // rows per panel make the GEMM itself more efficient.
 constexpr int64_t kPanelBytes = 512 << 10;
-// Below this many taps a GEMM is mostly packing: the product is a few broadcast FMAs per
-// output row instead (the first layer of an image model: 3x3 taps over 1 or 3 channels).
-constexpr int64_t kDirectTaps = 32;
-
 // Rows per forward panel: a multiple of 64 from 256 to 4096, from the shapes only (the bits
 // must not depend on anything else).
 int64_t panel_rows(int64_t k, size_t element) {
@@ -71,22 +69,6 @@ void im2col(const T* x, const WindowGeometry& g, int64_t r0, int64_t r1, T* col)
   }
 }
 
-// Y [rows, F] = col [rows, K] x W [K, F]: Eigen's GEMM, or for a handful of taps, each output
-// row as K broadcast multiply-adds of W's rows (the same for any panel: fixed per row).
-template <typename T>
-void panel_product(const T* col, int64_t rows, int64_t k, const T* w, int64_t filters, T* y) {
-  if (k >= kDirectTaps) {
-    MatrixMap<T>(y, rows, filters).noalias() = ConstMatrixMap<T>(col, rows, k) * ConstMatrixMap<T>(w, k, filters);
-    return;
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    MutArrayMap<T> out(y + r * filters, filters);
-    const T* taps = col + r * k;
-    out = ConstArrayMap<T>(w, filters) * taps[0];
-    for (int64_t t = 1; t < k; ++t) out += ConstArrayMap<T>(w + t * filters, filters) * taps[t];
-  }
-}
-
 // dx (one image) += the im2col rows of that image's output pixels, scattered back.
 template <typename T>
 void col2im_add(const T* col, const WindowGeometry& g, T* dx_image) {
@@ -102,89 +84,99 @@ void col2im_add(const T* col, const WindowGeometry& g, T* dx_image) {
 
 }  // namespace
 
-template <typename T>
-void conv2d_forward(const T* x, const T* w, const WindowGeometry& g, int64_t filters, T* y,
+template <typename In, typename Out>
+void conv2d_forward(const In* x, const In* w, const WindowGeometry& g, int64_t filters, Out* y,
                     const FinishedRange& finished) {
   const int64_t rows = g.batch * g.out_pixels(), k = g.window_size();
-  parallel_blocks(rows, panel_rows(k, sizeof(T)), [&](int64_t r0, int64_t r1) {
-    const T* col = x + r0 * k;  // a pointwise convolution reads its input as it is
+  parallel_blocks(rows, panel_rows(k, sizeof(In)), [&](int64_t r0, int64_t r1) {
+    const In* col = x + r0 * k;  // a pointwise convolution reads its input as it is
     if (!g.is_pointwise()) {
-      T* panel = thread_scratch<T, ScratchSlot::kPanel>((r1 - r0) * k);
+      In* panel = thread_scratch<In, ScratchSlot::kPanel>((r1 - r0) * k);
       im2col(x, g, r0, r1, panel);
       col = panel;
     }
-    panel_product(col, r1 - r0, k, w, filters, y + r0 * filters);
+    conv_forward_product(col, r1 - r0, k, w, filters, y + r0 * filters);
     if (finished) finished(r0 * filters, r1 * filters);
   });
 }
 
-template <typename T>
-void conv2d_input_grad(const T* dy, const T* w, const WindowGeometry& g, int64_t filters, T* dx,
+template <typename In, typename Out>
+void conv2d_input_grad(const In* dy, const In* w, const WindowGeometry& g, int64_t filters, Out* dx,
                        const FinishedRange& finished) {
   const int64_t k = g.window_size(), pixels = g.out_pixels(), image = g.in_pixels() * g.channels;
-  const ConstMatrixMap<T> W(w, k, filters);
   // Image by image: the windows of one image overlap, those of different images never do.
   parallel_blocks(g.batch, 1, [&](int64_t n, int64_t) {
-    const ConstMatrixMap<T> dY(dy + n * pixels * filters, pixels, filters);
-    T* dx_image = dx + n * image;
+    const In* dy_image = dy + n * pixels * filters;
+    Out* dx_image = dx + n * image;
     if (g.is_pointwise()) {
-      MatrixMap<T>(dx_image, pixels, k).noalias() = dY * W.transpose();
+      conv_input_grad_product(dy_image, pixels, filters, w, k, dx_image);
     } else {
-      T* col = thread_scratch<T, ScratchSlot::kPanel>(pixels * k);
-      MatrixMap<T>(col, pixels, k).noalias() = dY * W.transpose();
-      std::fill_n(dx_image, image, T(0));
+      Out* col = thread_scratch<Out, ScratchSlot::kPanel>(pixels * k);
+      conv_input_grad_product(dy_image, pixels, filters, w, k, col);
+      std::fill_n(dx_image, image, Out(0));
       col2im_add(col, g, dx_image);
     }
     if (finished) finished(n * image, (n + 1) * image);
   });
 }
 
-template <typename T>
-void conv2d_filter_grad(const T* x, const T* dy, const WindowGeometry& g, int64_t filters, T* dw) {
+template <typename In, typename Out>
+void conv2d_filter_grad(const In* x, const In* dy, const WindowGeometry& g, int64_t filters, Out* dw) {
   const int64_t rows = g.batch * g.out_pixels(), k = g.window_size();
-  MatrixMap<T> dW(dw, k, filters);
+  MatrixMap<Out> dW(dw, k, filters);
   if (rows == 0) {
     dW.setZero();
     return;
   }
   const int64_t chunks = (rows + kFilterGradRows - 1) / kFilterGradRows;
-  std::vector<T> partials(chunks > 1 ? chunks * k * filters : 0);
+  std::vector<Out> partials(chunks > 1 ? chunks * k * filters : 0);
   parallel_blocks(rows, kFilterGradRows, [&](int64_t r0, int64_t r1) {
-    const T* col = x + r0 * k;
+    const In* col = x + r0 * k;
     if (!g.is_pointwise()) {
-      T* panel = thread_scratch<T, ScratchSlot::kPanel>((r1 - r0) * k);
+      In* panel = thread_scratch<In, ScratchSlot::kPanel>((r1 - r0) * k);
       im2col(x, g, r0, r1, panel);
       col = panel;
     }
-    T* out = chunks > 1 ? partials.data() + (r0 / kFilterGradRows) * k * filters : dw;
-    MatrixMap<T>(out, k, filters).noalias() =
-        ConstMatrixMap<T>(col, r1 - r0, k).transpose() * ConstMatrixMap<T>(dy + r0 * filters, r1 - r0, filters);
+    Out* out = chunks > 1 ? partials.data() + (r0 / kFilterGradRows) * k * filters : dw;
+    conv_filter_grad_product(col, r1 - r0, k, dy + r0 * filters, filters, out);
   });
   if (chunks == 1) return;
-  dW = ConstMatrixMap<T>(partials.data(), k, filters);
-  for (int64_t c = 1; c < chunks; ++c) dW += ConstMatrixMap<T>(partials.data() + c * k * filters, k, filters);
+  dW = ConstMatrixMap<Out>(partials.data(), k, filters);
+  for (int64_t c = 1; c < chunks; ++c) dW += ConstMatrixMap<Out>(partials.data() + c * k * filters, k, filters);
 }
 
-int64_t conv2d_scratch_bytes(const WindowGeometry& g, int64_t filters, int64_t element_size, ConvPass pass) {
-  (void)filters;
-  if (g.is_pointwise()) return 0;
+int64_t conv2d_scratch_bytes(const WindowGeometry& g, int64_t filters, int64_t input_size, int64_t output_size,
+                             ConvPass pass) {
   const int64_t k = g.window_size(), rows = g.batch * g.out_pixels();
   switch (pass) {
-    case ConvPass::kForward: return std::min(rows, panel_rows(k, element_size)) * k * element_size;
-    case ConvPass::kInputGrad: return g.out_pixels() * k * element_size;
-    default: return std::min(rows, kFilterGradRows) * k * element_size;
+    case ConvPass::kForward:
+      return g.is_pointwise() ? 0 : std::min(rows, panel_rows(k, input_size)) * k * input_size;
+    case ConvPass::kInputGrad: return g.is_pointwise() ? 0 : g.out_pixels() * k * output_size;
+    default: {
+      const int64_t chunk = std::min(rows, kFilterGradRows);
+      // The bfloat16 product copies dY's chunk transposed and makes dW^T (ops/conv_gemms.cc).
+      const int64_t transposed =
+          input_size < output_size ? chunk * filters * input_size + k * filters * output_size : 0;
+      return (g.is_pointwise() ? 0 : chunk * k * input_size) + transposed;
+    }
   }
 }
 
-template void conv2d_forward<float>(const float*, const float*, const WindowGeometry&, int64_t, float*,
-                                    const FinishedRange&);
-template void conv2d_forward<double>(const double*, const double*, const WindowGeometry&, int64_t, double*,
-                                     const FinishedRange&);
-template void conv2d_input_grad<float>(const float*, const float*, const WindowGeometry&, int64_t, float*,
-                                       const FinishedRange&);
-template void conv2d_input_grad<double>(const double*, const double*, const WindowGeometry&, int64_t, double*,
-                                        const FinishedRange&);
-template void conv2d_filter_grad<float>(const float*, const float*, const WindowGeometry&, int64_t, float*);
-template void conv2d_filter_grad<double>(const double*, const double*, const WindowGeometry&, int64_t, double*);
+template void conv2d_forward<float, float>(const float*, const float*, const WindowGeometry&, int64_t, float*,
+                                              const FinishedRange&);
+template void conv2d_input_grad<float, float>(const float*, const float*, const WindowGeometry&, int64_t, float*,
+                                                 const FinishedRange&);
+template void conv2d_filter_grad<float, float>(const float*, const float*, const WindowGeometry&, int64_t, float*);
+template void conv2d_forward<double, double>(const double*, const double*, const WindowGeometry&, int64_t, double*,
+                                              const FinishedRange&);
+template void conv2d_input_grad<double, double>(const double*, const double*, const WindowGeometry&, int64_t, double*,
+                                                 const FinishedRange&);
+template void conv2d_filter_grad<double, double>(const double*, const double*, const WindowGeometry&, int64_t, double*);
+template void conv2d_forward<bfloat16, float>(const bfloat16*, const bfloat16*, const WindowGeometry&, int64_t, float*,
+                                              const FinishedRange&);
+template void conv2d_input_grad<bfloat16, float>(const bfloat16*, const bfloat16*, const WindowGeometry&, int64_t,
+                                                 float*, const FinishedRange&);
+template void conv2d_filter_grad<bfloat16, float>(const bfloat16*, const bfloat16*, const WindowGeometry&, int64_t,
+                                                  float*);
 
 }  // namespace horn::kernels

@@ -6,7 +6,12 @@
 // FusedConv2DBackpropInput): the compiler's epilogue fusion hands them a bias add and an
 // activation (or an activation gradient), applied to each finished piece of the output while
 // it is in cache. Kernels: ops/conv_kernels.h.
+//
+// Mixed precision: both operands may be bfloat16; the result is then float32 (float32
+// accumulation, on oneDNN's AMX GEMM), as MatMul's.
+#include "core/bfloat16.h"
 #include "ops/conv_kernels.h"
+#include "ops/onednn_gemm.h"
 #include "ops/ops.h"
 #include "ops/program_runner.h"
 #include "ops/shape_fns.h"
@@ -41,11 +46,10 @@ void check_output(ShapeContext& c, const WindowGeometry& g, const Shape& dy, int
 }
 
 void conv_shape(ShapeContext& c) {
-  shape_fns::require_float(c, 0);
-  shape_fns::require_same_dtype(c, 0, 1);
+  const DType out = shape_fns::product_output_dtype(c);
   const Shape &x = c.input_shapes[0], &w = c.input_shapes[1];
   const WindowGeometry g = check_conv(c, x, w);
-  c.set_output(c.input_dtypes[0], Shape{g.batch, g.out_h, g.out_w, w.dim(3)});
+  c.set_output(out, Shape{g.batch, g.out_h, g.out_w, w.dim(3)});
 }
 
 // Conv2DBackpropInput(dy, filter): attribute "input_shape" is x's (its batch may be -1: it
@@ -55,79 +59,100 @@ Shape input_grad_shape(const Shape& input_shape, const Shape& dy) {
 }
 
 void input_grad_shape_fn(ShapeContext& c) {
-  shape_fns::require_float(c, 0);
-  shape_fns::require_same_dtype(c, 0, 1);
+  const DType out = shape_fns::product_output_dtype(c);
   const Shape x = input_grad_shape(c.attrs().get<Shape>("input_shape"), c.input_shapes[0]);
   const Shape& w = c.input_shapes[1];
   check_output(c, check_conv(c, x, w), c.input_shapes[0], w.dim(3));
-  c.set_output(c.input_dtypes[0], x);
+  c.set_output(out, x);
 }
 
 // Conv2DBackpropFilter(x, dy): attribute "filter_shape" (fully known).
 void filter_grad_shape_fn(ShapeContext& c) {
-  shape_fns::require_float(c, 0);
-  shape_fns::require_same_dtype(c, 0, 1);
+  const DType out = shape_fns::product_output_dtype(c);
   const Shape& w = c.attrs().get<Shape>("filter_shape");
   if (!w.is_fully_known()) c.error("the filter shape must be known, got ", w);
   check_output(c, check_conv(c, c.input_shapes[0], w), c.input_shapes[1], w.dim(3));
-  c.set_output(c.input_dtypes[0], w);
+  c.set_output(out, w);
 }
 
 WindowGeometry geometry(const Shape& x, const Shape& w, const AttrMap& attrs) {
   return kernels::window_geometry(x, w.dim(0), w.dim(1), attrs);
 }
 
-template <typename T>
-void forward(KernelContext& k, const kernels::FinishedRange& finished) {
-  const Shape& w = k.input(1).shape();
-  kernels::conv2d_forward(k.input(0).data<T>(), k.input(1).data<T>(), geometry(k.input(0).shape(), w, k.attrs()),
-                          w.dim(3), k.output().data<T>(), finished);
+// Kernel<In, Out>::run(k, a, b) on the node's two operands a and b.
+template <typename In, typename Out>
+void forward(KernelContext& k, const Tensor& x, const Tensor& w, const kernels::FinishedRange& finished) {
+  kernels::conv2d_forward(x.data<In>(), w.data<In>(), geometry(x.shape(), w.shape(), k.attrs()), w.dim(3),
+                          k.output().data<Out>(), finished);
 }
 
-template <typename T>
-void input_grad(KernelContext& k, const kernels::FinishedRange& finished) {
-  const Shape& w = k.input(1).shape();
-  const WindowGeometry g = geometry(k.output().shape(), w, k.attrs());
-  kernels::conv2d_input_grad(k.input(0).data<T>(), k.input(1).data<T>(), g, w.dim(3), k.output().data<T>(), finished);
+template <typename In, typename Out>
+void input_grad(KernelContext& k, const Tensor& dy, const Tensor& w, const kernels::FinishedRange& finished) {
+  const WindowGeometry g = geometry(k.output().shape(), w.shape(), k.attrs());
+  kernels::conv2d_input_grad(dy.data<In>(), w.data<In>(), g, w.dim(3), k.output().data<Out>(), finished);
 }
 
 // The fused forms: the op, then the epilogue program (external 0: the output; external
 // j >= 1: input j + 1) on each finished piece.
-template <typename T, void (*kRun)(KernelContext&, const kernels::FinishedRange&)>
-void with_epilogue(KernelContext& k) {
+template <typename Out, typename Run>
+void with_epilogue(KernelContext& k, Run&& run) {
   std::vector<Tensor> externals{k.output()};
   externals.insert(externals.end(), k.inputs.begin() + 2, k.inputs.end());
-  const kernels::ProgramRunner<T> epilogue(program_of(k.node), externals, k.output().shape(), k.output().data<T>());
-  kRun(k, [&](int64_t begin, int64_t end) { epilogue.run(begin, end); });
+  const kernels::ProgramRunner<Out> epilogue(program_of(k.node), externals, k.output().shape(),
+                                             k.output().data<Out>());
+  run([&](int64_t begin, int64_t end) { epilogue.run(begin, end); });
 }
 
-template <template <typename> class Kernel>
+// bfloat16 operands run on oneDNN's AMX GEMM with a float32 result; where oneDNN has no
+// bfloat16 GEMM (a CPU without AVX-512) they are widened to float32 (exactly): the same
+// product up to the order of the float32 sums.
+template <template <typename, typename> class Kernel>
 void dispatch(KernelContext& k) {
-  kernels::dispatch_float(k.input(0).dtype(), [&](auto v) { Kernel<decltype(v)>::run(k); });
-}
-template <typename T>
-struct Forward {
-  static void run(KernelContext& k) { forward<T>(k, {}); }
-};
-template <typename T>
-struct FusedForward {
-  static void run(KernelContext& k) { with_epilogue<T, forward<T>>(k); }
-};
-template <typename T>
-struct InputGrad {
-  static void run(KernelContext& k) { input_grad<T>(k, {}); }
-};
-template <typename T>
-struct FusedInputGrad {
-  static void run(KernelContext& k) { with_epilogue<T, input_grad<T>>(k); }
-};
-template <typename T>
-struct FilterGrad {
-  static void run(KernelContext& k) {
-    const Shape& w = k.output().shape();
-    kernels::conv2d_filter_grad(k.input(0).data<T>(), k.input(1).data<T>(), geometry(k.input(0).shape(), w, k.attrs()),
-                                w.dim(3), k.output().data<T>());
+  const Tensor &a = k.input(0), &b = k.input(1);
+  if (a.dtype() == DType::kBFloat16) {
+    if (kernels::onednn_bf16_gemm_available()) return Kernel<bfloat16, float>::run(k, a, b);
+    return Kernel<float, float>::run(k, a.cast(DType::kFloat32), b.cast(DType::kFloat32));
   }
+  kernels::dispatch_float(a.dtype(), [&](auto v) {
+    using T = decltype(v);
+    Kernel<T, T>::run(k, a, b);
+  });
+}
+template <typename In, typename Out>
+struct Forward {
+  static void run(KernelContext& k, const Tensor& a, const Tensor& b) { forward<In, Out>(k, a, b, {}); }
+};
+template <typename In, typename Out>
+struct FusedForward {
+  static void run(KernelContext& k, const Tensor& a, const Tensor& b) {
+    with_epilogue<Out>(k, [&](const kernels::FinishedRange& f) { forward<In, Out>(k, a, b, f); });
+  }
+};
+template <typename In, typename Out>
+struct InputGrad {
+  static void run(KernelContext& k, const Tensor& a, const Tensor& b) { input_grad<In, Out>(k, a, b, {}); }
+};
+template <typename In, typename Out>
+struct FusedInputGrad {
+  static void run(KernelContext& k, const Tensor& a, const Tensor& b) {
+    with_epilogue<Out>(k, [&](const kernels::FinishedRange& f) { input_grad<In, Out>(k, a, b, f); });
+  }
+};
+template <typename In, typename Out>
+struct FilterGrad {
+  static void run(KernelContext& k, const Tensor& x, const Tensor& dy) {
+    const Shape& w = k.output().shape();
+    kernels::conv2d_filter_grad(x.data<In>(), dy.data<In>(), geometry(x.shape(), w, k.attrs()), w.dim(3),
+                                k.output().data<Out>());
+  }
+};
+
+// With bfloat16 operands, the output gradient is rounded to bfloat16 for the products and
+// each gradient to its input's dtype, as MatMul's (Keras's mixed_bfloat16 computes
+// gradients in the compute dtype).
+struct GradDtype {
+  bool bf16;
+  Output operator()(Output t) const { return bf16 ? Cast(t, DType::kBFloat16) : t; }
 };
 
 // Multiply-adds: output pixels x window x filters.
@@ -143,7 +168,8 @@ int64_t scratch(const Node& n) {
   const Shape& w = kPass == kernels::ConvPass::kFilterGrad ? n.output_shapes[0] : n.inputs[1].shape();
   const Shape& x = kPass == kernels::ConvPass::kInputGrad ? n.output_shapes[0] : n.inputs[0].shape();
   if (!x.is_fully_known()) return 0;
-  return kernels::conv2d_scratch_bytes(geometry(x, w, n.attrs), w.dim(3), dtype_size(n.output_dtypes[0]), kPass);
+  return kernels::conv2d_scratch_bytes(geometry(x, w, n.attrs), w.dim(3), dtype_size(n.inputs[0].dtype()),
+                                       dtype_size(n.output_dtypes[0]), kPass);
 }
 
 void fused_shape(ShapeContext& c, void (*base)(ShapeContext&)) {
@@ -159,8 +185,12 @@ HORN_REGISTER_OP({
     .kernel = dispatch<Forward>,
     .gradient = [](Node& n, const Grads& g) -> Grads {
       Output x = n.inputs[0], w = n.inputs[1];
-      return {x.graph().add_node("Conv2DBackpropInput", {g[0], w}, conv_attrs(n, "input_shape", x.shape()))->output(),
-              x.graph().add_node("Conv2DBackpropFilter", {x, g[0]}, conv_attrs(n, "filter_shape", w.shape()))->output()};
+      const GradDtype as_input{x.dtype() == DType::kBFloat16};
+      Output dy = as_input(g[0]);
+      Graph& graph = x.graph();
+      Output dx = graph.add_node("Conv2DBackpropInput", {dy, w}, conv_attrs(n, "input_shape", x.shape()))->output();
+      Output dw = graph.add_node("Conv2DBackpropFilter", {x, dy}, conv_attrs(n, "filter_shape", w.shape()))->output();
+      return {as_input(dx), as_input(dw)};
     },
     .epilogue = {.op = "FusedConv2D"},
     .work = forward_work,
@@ -173,9 +203,12 @@ HORN_REGISTER_OP({
     .kernel = dispatch<InputGrad>,
     .gradient = [](Node& n, const Grads& g) -> Grads {
       Output dy = n.inputs[0], w = n.inputs[1];
+      const GradDtype as_input{dy.dtype() == DType::kBFloat16};
+      Output ddx = as_input(g[0]);
       Graph& graph = dy.graph();
-      return {graph.add_node("Conv2D", {g[0], w}, conv_attrs(n))->output(),
-              graph.add_node("Conv2DBackpropFilter", {g[0], dy}, conv_attrs(n, "filter_shape", w.shape()))->output()};
+      Output d_dy = graph.add_node("Conv2D", {ddx, w}, conv_attrs(n))->output();
+      Output dw = graph.add_node("Conv2DBackpropFilter", {ddx, dy}, conv_attrs(n, "filter_shape", w.shape()))->output();
+      return {as_input(d_dy), as_input(dw)};
     },
     .epilogue = {.op = "FusedConv2DBackpropInput"},
     .work = input_grad_work,
@@ -188,9 +221,12 @@ HORN_REGISTER_OP({
     .kernel = dispatch<FilterGrad>,
     .gradient = [](Node& n, const Grads& g) -> Grads {
       Output x = n.inputs[0], dy = n.inputs[1];
+      const GradDtype as_input{x.dtype() == DType::kBFloat16};
+      Output ddw = as_input(g[0]);
       Graph& graph = x.graph();
-      return {graph.add_node("Conv2DBackpropInput", {dy, g[0]}, conv_attrs(n, "input_shape", x.shape()))->output(),
-              graph.add_node("Conv2D", {x, g[0]}, conv_attrs(n))->output()};
+      Output dx = graph.add_node("Conv2DBackpropInput", {dy, ddw}, conv_attrs(n, "input_shape", x.shape()))->output();
+      Output d_dy = graph.add_node("Conv2D", {x, ddw}, conv_attrs(n))->output();
+      return {as_input(dx), as_input(d_dy)};
     },
     .work = filter_grad_work,
     .scratch_bytes = scratch<kernels::ConvPass::kFilterGrad>,

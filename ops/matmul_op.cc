@@ -120,23 +120,8 @@ void matmul(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb, int64_t m,
   });
 }
 
-// float32 x float32 and float64 x float64 give their own dtype; bfloat16 x bfloat16 gives
-// float32.
-DType matmul_output_dtype(ShapeContext& c) {
-  const DType a = c.input_dtypes[0], b = c.input_dtypes[1];
-  if (a == DType::kBFloat16 || b == DType::kBFloat16) {
-    if (a != b)
-      c.error("inputs must both be bfloat16 (for a float32 product) or both float, got ", dtype_name(a),
-              c.input_shapes[0], " and ", dtype_name(b), c.input_shapes[1], "; Cast one of them");
-    return DType::kFloat32;
-  }
-  shape_fns::require_float(c, 0);
-  shape_fns::require_same_dtype(c, 0, 1);
-  return a;
-}
-
 void matmul_shape(ShapeContext& c) {
-  const DType out = matmul_output_dtype(c);
+  const DType out = shape_fns::product_output_dtype(c);
   const Shape &a = c.input_shapes[0], &b = c.input_shapes[1];
   if (a.rank() != 2 || b.rank() != 2) c.error(a, " x ", b, ": both inputs must be matrices (rank 2)");
   const bool ta = c.attrs().get<bool>("transpose_a"), tb = c.attrs().get<bool>("transpose_b");

@@ -18,6 +18,19 @@ void require_same_dtype(ShapeContext& c, int i, int j) {
             " and ", dtype_name(c.input_dtypes[j]), c.input_shapes[j]);
 }
 
+DType product_output_dtype(ShapeContext& c) {
+  const DType a = c.input_dtypes[0], b = c.input_dtypes[1];
+  if (a == DType::kBFloat16 || b == DType::kBFloat16) {
+    if (a != b)
+      c.error("inputs must both be bfloat16 (for a float32 product) or both float, got ", dtype_name(a),
+              c.input_shapes[0], " and ", dtype_name(b), c.input_shapes[1], "; Cast one of them");
+    return DType::kFloat32;
+  }
+  require_float(c, 0);
+  require_same_dtype(c, 0, 1);
+  return a;
+}
+
 void unary_float(ShapeContext& c) {
   require_float(c, 0);
   c.set_output(c.input_dtypes[0], c.input_shapes[0]);

@@ -9,6 +9,11 @@ void require_float(ShapeContext& c, int i);
 // Fails unless inputs i and j have the same dtype.
 void require_same_dtype(ShapeContext& c, int i, int j);
 
+// The output dtype of a product of inputs 0 and 1 (MatMul, Conv2D and its gradients): both
+// float32 or both float64 give their own dtype; both bfloat16 give float32 (float32
+// accumulation). Fails on anything else, suggesting a Cast.
+DType product_output_dtype(ShapeContext& c);
+
 // One float input; output like it (Exp, Sigmoid, ...).
 void unary_float(ShapeContext& c);
 // Output exactly like input 0, any dtype (Identity, StopGradient).

@@ -179,6 +179,23 @@ const std::multimap<std::string, CaseFn>& bfloat16_cases() {
          Output a = ops::Cast(b.input({3, 2}), bf16), c = ops::Cast(b.input({4, 3}), bf16);
          return ops::Cast(ops::MatMul(a, c, true, true), f64);
        }},
+      // Each input and filter value meets at most two terms of a derivative's sum here.
+      {"Conv2D", [](Builder& b) {
+         Output x = ops::Cast(b.input({1, 3, 2, 1}), bf16), w = ops::Cast(b.input({2, 2, 1, 1}), bf16);
+         return ops::Cast(ops::Conv2D(x, w), f64);
+       }},
+      {"Conv2D", [](Builder& b) {
+         Output x = ops::Cast(b.input({1, 3, 3, 2}), bf16), w = ops::Cast(b.input({1, 1, 2, 1}), bf16);
+         return ops::Cast(ops::Conv2D(x, w, {2, 2}, "same"), f64);
+       }},
+      {"Conv2DBackpropInput", [](Builder& b) {
+         Output dy = ops::Cast(b.input({1, 2, 1, 1}), bf16), w = ops::Cast(b.input({2, 2, 1, 1}), bf16);
+         return ops::Cast(ops::Conv2DBackpropInput(dy, w, {1, 3, 2, 1}), f64);
+       }},
+      {"Conv2DBackpropFilter", [](Builder& b) {
+         Output x = ops::Cast(b.input({1, 3, 2, 1}), bf16), dy = ops::Cast(b.input({1, 2, 1, 1}), bf16);
+         return ops::Cast(ops::Conv2DBackpropFilter(x, dy, {2, 2, 1, 1}), f64);
+       }},
   };
   return *table;
 }

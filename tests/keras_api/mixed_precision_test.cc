@@ -216,6 +216,91 @@ TEST(MixedPrecision, CompiledTrainingStepsEqualTheReferenceInterpreter) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i].bitwise_equal(b[i])) << weights[i].name();
 }
 
+// A small CNN: two convolutions (the second needs its input gradient), pooling, Dense.
+Sequential cnn(const std::string& dtype, int threads = 0, std::string optimizer = "adam") {
+  Sequential m({.seed = 13, .num_threads = threads});
+  m.add(Conv2D(8, 3, {.activation = "relu", .input_shape = {12, 12, 2}, .dtype = dtype}));
+  m.add(Conv2D(16, 3, {.padding = "same", .activation = "relu", .dtype = dtype}));
+  m.add(MaxPooling2D());
+  m.add(Flatten());
+  m.add(Dense(3, {.activation = "softmax", .dtype = dtype}));
+  m.compile({.loss = "categorical_crossentropy", .optimizer = optimizer, .metrics = {"accuracy"}});
+  return m;
+}
+
+// Three classes of 12x12x2 images, told apart by which rows are bright.
+Data make_images(int64_t n, uint64_t seed) {
+  Tensor x = Tensor::normal(DType::kFloat32, {n, 12, 12, 2}, 0, 0.5, seed);
+  Tensor labels(DType::kInt32, {n});
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t label = i % 3;
+    labels.data<int32_t>()[i] = static_cast<int32_t>(label);
+    for (int64_t r = 4 * label; r < 4 * label + 4; ++r)
+      for (int64_t c = 0; c < 12; ++c) x.at<float>({i, r, c, 0}) += 1.5f;
+  }
+  return {x, utils::to_categorical(labels, 3)};
+}
+
+// y = conv(bf16(x), bf16(W)) + b, accumulated in float32: within bfloat16's tolerance of the
+// float32 layer, and not equal to it.
+TEST(MixedPrecision, Conv2DConvolvesBFloat16OperandsIntoFloat32) {
+  Sequential mixed({.seed = 3}), plain({.seed = 3});
+  mixed.add(Conv2D(6, 3, {.padding = "same", .bias_initializer = "ones", .input_shape = {9, 9, 4},
+                          .dtype = "mixed_bfloat16"}));
+  plain.add(Conv2D(6, 3, {.padding = "same", .bias_initializer = "ones", .input_shape = {9, 9, 4}}));
+  const Tensor x = Tensor::uniform(DType::kFloat32, {5, 9, 9, 4}, -1, 1, 5);
+  const Tensor y = mixed.predict(x), y32 = plain.predict(x);
+  EXPECT_EQ(y.dtype(), DType::kFloat32);
+  ASSERT_TRUE(mixed.get_weights()[0].bitwise_equal(plain.get_weights()[0]));
+  const std::vector<double> got = values(y), ref32 = values(y32);
+  std::vector<double> diff32(got.size());
+  for (size_t i = 0; i < got.size(); ++i) diff32[i] = got[i] - ref32[i];
+  EXPECT_LE(max_abs(diff32), 1e-2 * max_abs(ref32)) << "bfloat16 operands: ~3 significant digits";
+  EXPECT_GT(max_abs(diff32), 0) << "the convolution really ran on rounded operands";
+  EXPECT_EQ(count_bfloat16_nodes(mixed.graph()), 2) << "casts of the input and the kernel, nothing else";
+}
+
+// One SGD step of the CNN: every float32 variable's update within bfloat16's tolerance of the
+// float32 model's; then training reaches the float32 model's accuracy, with the same bits
+// for any thread count.
+TEST(MixedPrecision, ACnnTrainingStepMatchesFloat32AndTrainsDeterministically) {
+  Data d = make_images(30, 2);
+  Sequential mixed = cnn("mixed_bfloat16", 0, "sgd"), plain = cnn("float32", 0, "sgd");
+  const std::vector<Tensor> start = plain.get_weights();
+  mixed.train_on_batch(d.x, d.y);
+  plain.train_on_batch(d.x, d.y);
+  const std::vector<Tensor> after = mixed.get_weights(), after32 = plain.get_weights();
+  ASSERT_EQ(start.size(), 6u);
+  std::vector<double> step_scale;  // max |float32 step| of each weight so far
+  for (size_t w = 0; w < start.size(); ++w) {
+    ASSERT_EQ(after[w].dtype(), DType::kFloat32);
+    const std::vector<double> s = values(start[w]), a = values(after[w]), a32 = values(after32[w]);
+    std::vector<double> step(s.size()), step32(s.size()), diff(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+      step[i] = a[i] - s[i];
+      step32[i] = a32[i] - s[i];
+      diff[i] = step[i] - step32[i];
+    }
+    EXPECT_GT(max_abs(step), 0) << "weight " << w << ": its gradient flowed through the casts";
+    // A convolution's bias gradient sums dY over every pixel of the batch and mostly
+    // cancels: its error is bfloat16's on the terms, of the size of the kernel's step
+    // (weight w - 1), not of the small sum.
+    const double scale = w == 1 || w == 3 ? step_scale[w - 1] : 0;
+    EXPECT_LE(max_abs(diff), 3e-2 * std::max(max_abs(step32), scale)) << "weight " << w;
+    step_scale.push_back(max_abs(step32));
+  }
+  Data train = make_images(150, 3);
+  auto fit = [&](int threads) {
+    Sequential m = cnn("mixed_bfloat16", threads);
+    m.fit(train.x, train.y, {.batch_size = 50, .epochs = 6, .verbose = 0});
+    return m;
+  };
+  Sequential one = fit(1), two = fit(2);
+  EXPECT_GE(one.evaluate(train.x, train.y, {.verbose = 0})[1], 0.95);
+  const std::vector<Tensor> w1 = one.get_weights(), w2 = two.get_weights();
+  for (size_t i = 0; i < w1.size(); ++i) EXPECT_TRUE(w1[i].bitwise_equal(w2[i])) << "weight " << i;
+}
+
 TEST(MixedPrecision, PolicyRoundTripsThroughHornAndKerasFiles) {
   Data d = make_data(30, 5);
   Sequential m({.seed = 4});

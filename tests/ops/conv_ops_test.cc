@@ -4,6 +4,7 @@
 #include "autodiff/gradient_checker.h"
 #include "autodiff/gradients.h"
 #include "core/compiler/compiler.h"
+#include "tests/ops/naive_conv.h"
 #include "tests/test_util.h"
 
 namespace horn {
@@ -49,32 +50,6 @@ TEST(Conv2D, ChannelsAndFiltersFollowHwioLayout) {
   expect_near(eval(y), {1, 1, 1, 3}, {1 * 1 + 2 * 11, 1 * 2 + 2 * 12, 1 * 3 + 2 * 13});
 }
 
-// Direct convolution in double, straight from TensorFlow's definition.
-Tensor naive_conv(const Tensor& x, const Tensor& w, int sh, int sw, bool same, int dh, int dw) {
-  const int64_t n = x.dim(0), h = x.dim(1), wd = x.dim(2), c = x.dim(3);
-  const int64_t kh = w.dim(0), kw = w.dim(1), f = w.dim(3);
-  const int64_t eh = (kh - 1) * dh + 1, ew = (kw - 1) * dw + 1;
-  const int64_t oh = same ? (h + sh - 1) / sh : (h - eh) / sh + 1, ow = same ? (wd + sw - 1) / sw : (wd - ew) / sw + 1;
-  const int64_t pt = same ? std::max<int64_t>((oh - 1) * sh + eh - h, 0) / 2 : 0;
-  const int64_t pl = same ? std::max<int64_t>((ow - 1) * sw + ew - wd, 0) / 2 : 0;
-  Tensor y(DType::kFloat64, {n, oh, ow, f});
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t oy = 0; oy < oh; ++oy)
-      for (int64_t ox = 0; ox < ow; ++ox)
-        for (int64_t o = 0; o < f; ++o) {
-          double acc = 0;
-          for (int64_t ky = 0; ky < kh; ++ky)
-            for (int64_t kx = 0; kx < kw; ++kx) {
-              const int64_t iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
-              if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
-              for (int64_t i = 0; i < c; ++i)
-                acc += x.value_as_double(((b * h + iy) * wd + ix) * c + i) * w.value_as_double(((ky * kw + kx) * c + i) * f + o);
-            }
-          y.data<double>()[((b * oh + oy) * ow + ox) * f + o] = acc;
-        }
-  return y;
-}
-
 TEST(Conv2D, MatchesADirectConvolutionForStridesDilationsAndPadding) {
   struct Case {
     Shape x, w;
@@ -92,7 +67,7 @@ TEST(Conv2D, MatchesADirectConvolutionForStridesDilationsAndPadding) {
       Graph g;
       const Tensor x = Tensor::uniform(dtype, c.x, -1, 1, 7), w = Tensor::uniform(dtype, c.w, -1, 1, 8);
       Output y = ops::Conv2D(ops::Const(g, x), ops::Const(g, w), {c.sh, c.sw}, c.same ? "same" : "valid", {c.dh, c.dw});
-      const Tensor want = naive_conv(x, w, c.sh, c.sw, c.same, c.dh, c.dw);
+      const Tensor want = testing::naive_conv(x, w, c.sh, c.sw, c.same, c.dh, c.dw);
       const Tensor got = eval(y);
       ASSERT_EQ(got.shape(), want.shape()) << c.x << " * " << c.w;
       const double tol = dtype == DType::kFloat32 ? 1e-4 : 1e-11;

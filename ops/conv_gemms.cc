@@ -1,0 +1,105 @@
+#include "ops/conv_gemms.h"
+
+#include <algorithm>
+
+#include "ops/kernel_util.h"
+#include "ops/onednn_gemm.h"
+#include "ops/thread_scratch.h"
+
+namespace horn::kernels {
+namespace {
+
+template <typename T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using MatrixMap = Eigen::Map<Matrix<T>>;
+template <typename T>
+using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
+
+// Each output row as K broadcast multiply-adds of W's rows: fixed per row, so the same bits
+// for any panel. `tap(r, t)` reads col[r, t] as T.
+template <typename T, typename Tap>
+void direct_product(int64_t rows, int64_t k, const T* w, int64_t filters, T* y, Tap&& tap) {
+  for (int64_t r = 0; r < rows; ++r) {
+    MutArrayMap<T> out(y + r * filters, filters);
+    out = ConstArrayMap<T>(w, filters) * tap(r, 0);
+    for (int64_t t = 1; t < k; ++t) out += ConstArrayMap<T>(w + t * filters, filters) * tap(r, t);
+  }
+}
+
+// out [cols, rows] = in [rows, cols]^T, in tiles that keep both sides in cache.
+template <typename T>
+void transpose(const T* in, int64_t rows, int64_t cols, T* out) {
+  constexpr int64_t kTile = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile)
+      for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c)
+        for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r) out[c * rows + r] = in[r * cols + c];
+}
+
+BFloat16View rows_of(const bfloat16* data, int64_t rows, int64_t cols) { return {data, rows, cols, cols, 1}; }
+
+}  // namespace
+
+template <typename T>
+void conv_forward_product(const T* col, int64_t rows, int64_t k, const T* w, int64_t filters, T* y) {
+  if (k >= kDirectConvTaps) {
+    MatrixMap<T>(y, rows, filters).noalias() = ConstMatrixMap<T>(col, rows, k) * ConstMatrixMap<T>(w, k, filters);
+    return;
+  }
+  direct_product(rows, k, w, filters, y, [&](int64_t r, int64_t t) { return col[r * k + t]; });
+}
+
+template <typename T>
+void conv_input_grad_product(const T* dy, int64_t pixels, int64_t filters, const T* w, int64_t k, T* col) {
+  MatrixMap<T>(col, pixels, k).noalias() =
+      ConstMatrixMap<T>(dy, pixels, filters) * ConstMatrixMap<T>(w, k, filters).transpose();
+}
+
+template <typename T>
+void conv_filter_grad_product(const T* col, int64_t rows, int64_t k, const T* dy, int64_t filters, T* dw) {
+  MatrixMap<T>(dw, k, filters).noalias() =
+      ConstMatrixMap<T>(col, rows, k).transpose() * ConstMatrixMap<T>(dy, rows, filters);
+}
+
+template void conv_forward_product<float>(const float*, int64_t, int64_t, const float*, int64_t, float*);
+template void conv_forward_product<double>(const double*, int64_t, int64_t, const double*, int64_t, double*);
+template void conv_input_grad_product<float>(const float*, int64_t, int64_t, const float*, int64_t, float*);
+template void conv_input_grad_product<double>(const double*, int64_t, int64_t, const double*, int64_t, double*);
+template void conv_filter_grad_product<float>(const float*, int64_t, int64_t, const float*, int64_t, float*);
+template void conv_filter_grad_product<double>(const double*, int64_t, int64_t, const double*, int64_t, double*);
+
+// A handful of taps is too short for AMX tiles: widened to float (exactly), the products
+// are exact and the sums float32, as on oneDNN.
+void conv_forward_product(const bfloat16* col, int64_t rows, int64_t k, const bfloat16* w, int64_t filters,
+                          float* y) {
+  if (k >= kDirectConvTaps) {
+    onednn_bf16_gemm(rows_of(col, rows, k), rows_of(w, k, filters), y, filters);
+    return;
+  }
+  float* wide_w = thread_scratch<float, ScratchSlot::kOperand>(k * filters);
+  std::transform(w, w + k * filters, wide_w, [](bfloat16 v) { return static_cast<float>(v); });
+  direct_product(rows, k, static_cast<const float*>(wide_w), filters, y,
+                 [&](int64_t r, int64_t t) { return static_cast<float>(col[r * k + t]); });
+}
+
+void conv_input_grad_product(const bfloat16* dy, int64_t pixels, int64_t filters, const bfloat16* w, int64_t k,
+                             float* col) {
+  // W^T [F, K] as a strided view of W [K, F]: oneDNN packs B itself, still on AMX.
+  onednn_bf16_gemm(rows_of(dy, pixels, filters), BFloat16View{w, filters, k, 1, filters}, col, k);
+}
+
+// oneDNN's AMX kernels need A's rows contiguous (a strided A falls back to gemm:jit, about
+// half as fast), so dW^T = dY^T col is computed instead of col^T dY: only dY, F columns
+// wide, is copied transposed, rather than col, K = KH x KW x C columns wide; dW^T is then
+// K x F values, transposed once into dW.
+void conv_filter_grad_product(const bfloat16* col, int64_t rows, int64_t k, const bfloat16* dy, int64_t filters,
+                              float* dw) {
+  bfloat16* dy_t = thread_scratch<bfloat16, ScratchSlot::kOperand>(filters * rows);
+  transpose(dy, rows, filters, dy_t);
+  float* dw_t = thread_scratch<float, ScratchSlot::kOperand>(filters * k);
+  onednn_bf16_gemm(rows_of(dy_t, filters, rows), rows_of(col, rows, k), dw_t, k);
+  transpose(dw_t, filters, k, dw);
+}
+
+}  // namespace horn::kernels
