@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,12 @@
 #include "ops/ops.h"
 
 namespace horn::testing {
+
+// A file path in the test's private temporary directory (Bazel's TEST_TMPDIR).
+inline std::string temp_path(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/" + name;
+}
 
 inline Tensor F(const Shape& s, std::vector<float> v) { return Tensor(s, v); }
 inline Tensor D(const Shape& s, std::vector<double> v) { return Tensor(s, v); }

@@ -10,10 +10,7 @@ namespace {
 using testing::expect_error;
 using testing::expect_near;
 
-std::string temp_path(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using testing::temp_path;
 
 // One image [1, rows, cols, 1] holding 1, 2, 3, ... in row-major order.
 Tensor counting_image(int64_t rows, int64_t cols) {

@@ -21,10 +21,7 @@ Sequential one_weight(double lr) {
 const Tensor kX(Shape{1, 1}, std::vector<float>{1}), kY(Shape{1, 1}, std::vector<float>{0});
 float weight(Sequential& m) { return m.get_weights()[0].data<float>()[0]; }
 
-std::string temp_path(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using testing::temp_path;
 
 TEST(LearningRate, SetBetweenStepsAppliesToTheNextStepAndIsSaved) {
   Sequential m = one_weight(0.1);

@@ -22,10 +22,7 @@ struct GlobalPolicy {
   ~GlobalPolicy() { mixed_precision::set_global_policy("float32"); }
 };
 
-std::string temp_path(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using testing::temp_path;
 
 struct Data {
   Tensor x, y;

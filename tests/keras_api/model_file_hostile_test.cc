@@ -16,10 +16,7 @@ namespace horn::keras {
 namespace {
 using testing::expect_error;
 
-std::string temp_path(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using testing::temp_path;
 
 constexpr size_t kHeaderSize = 24;  // magic, version, payload size, CRC
 

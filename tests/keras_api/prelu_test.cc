@@ -8,10 +8,7 @@ namespace {
 using testing::expect_error;
 using namespace kw;  // NOLINT
 
-std::string temp_path(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using testing::temp_path;
 
 TEST(PReLU, SharedAxesGiveOneSlopePerChannel) {
   Sequential m({PReLU(input_shape = {2, 3}, shared_axes = {1})});

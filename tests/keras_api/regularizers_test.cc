@@ -13,10 +13,7 @@ namespace horn::keras {
 namespace {
 using testing::expect_error;
 
-std::string temp_path(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using testing::temp_path;
 
 // x = 0 and y = 0: the data loss (mse) is 0, so the loss is the penalty alone, and its
 // gradient is the penalty's.

@@ -29,10 +29,7 @@ Blobs make_blobs(int64_t n, uint64_t seed) {
   return {x, utils::to_categorical(labels, 3), labels};
 }
 
-std::string temp_path(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using testing::temp_path;
 
 Sequential small_model(uint64_t seed = 7) {
   Sequential m({.seed = seed});
