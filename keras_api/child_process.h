@@ -7,6 +7,11 @@
 // the fork (the caller holds what `work` needs, e.g. hdf5_mutex(), across the call). The child
 // leaves with _exit: no atexit handlers, no stdio flush, no sanitizer leak check of a copy of the
 // parent. It is killed if the parent dies first.
+//
+// A child that falls asleep is blocked for good: the work must run on memory only (a parse of
+// an in-memory image), so the only thing it can wait for is a lock that another thread of the
+// parent held when it forked (AddressSanitizer's allocator, unlike glibc's malloc, is not
+// prepared for fork). Such a child is killed and the work forked again, a few times.
 #pragma once
 #include <chrono>
 #include <functional>
@@ -20,6 +25,7 @@ struct ChildOutcome {
     kTimedOut,     // still running at the limit: killed
     kSignalled,    // died by a signal (a crash); `signal` says which
     kExitedEarly,  // called exit() with `exit_code` (a sanitizer or fuzzer runtime stopping it)
+    kBlocked,      // asleep at a lock another thread held at the fork, in each of `exit_code` forks
   };
   End end = End::kFinished;
   int signal = 0;

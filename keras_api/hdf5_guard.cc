@@ -46,7 +46,12 @@ void check_in_child(size_t image_bytes, const std::function<void()>& read) {
   const Hdf5ReadLimits limits = hdf5_read_limits();
   if (!limits.check_in_child) return;
   const std::chrono::milliseconds limit = limit_for(limits, image_bytes);
-  const ChildOutcome outcome = run_in_child(read, limit);
+  ChildOutcome outcome;
+  try {
+    outcome = run_in_child(read, limit);
+  } catch (const Error& e) {
+    fail(e.what(), "; keras::set_hdf5_read_limits({.check_in_child = false}) reads without the check");
+  }
   switch (outcome.end) {
     case ChildOutcome::End::kFinished: return;
     case ChildOutcome::End::kTimedOut:
@@ -56,6 +61,11 @@ void check_in_child(size_t image_bytes, const std::function<void()>& read) {
                   "Debian's libhdf5 can loop forever (if the file is sound and the machine very slow or overloaded, "
                   "raise the limit: keras::set_hdf5_read_limits)"),
           true);
+    case ChildOutcome::End::kBlocked:
+      // Not the file's fault, so not a DamagedHdf5Error.
+      fail("cannot check it in a separate process: the process ", describe(outcome),
+           " (threads allocating memory while this one forks, under a runtime whose allocator is not ready for fork, "
+           "such as AddressSanitizer's)");
     case ChildOutcome::End::kSignalled:
     case ChildOutcome::End::kExitedEarly:
       throw DamagedHdf5Error(str_cat("libhdf5 crashed reading it (", describe(outcome),

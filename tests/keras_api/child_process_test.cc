@@ -6,7 +6,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <future>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "core/errors.h"
 #include "tests/test_util.h"
@@ -29,8 +32,8 @@ TEST(ChildProcess, WorkThatNeverEndsIsKilledAtTheLimit) {
   const ChildOutcome outcome = run_in_child([&] { while (forever) {} }, milliseconds(300));
   EXPECT_EQ(outcome.end, End::kTimedOut);
   EXPECT_EQ(describe(outcome), "still running at the limit");
-  // Blocked, not spinning: killed all the same.
-  EXPECT_EQ(run_in_child([] { ::pause(); }, milliseconds(300)).end, End::kTimedOut);
+  // Asleep, not spinning: work that waits for nothing can only be blocked (see below).
+  EXPECT_EQ(run_in_child([] { ::pause(); }, kAmple).end, End::kBlocked);
 }
 
 TEST(ChildProcess, ACrashIsASignalOrAnEarlyExit) {
@@ -48,6 +51,36 @@ TEST(ChildProcess, TheChildsWritesStayInTheChild) {
   int value = 1;
   EXPECT_EQ(run_in_child([&] { value = 2; }, kAmple).end, End::kFinished);
   EXPECT_EQ(value, 1);
+}
+
+// A lock another thread holds at the fork stays held in the child forever: the child is
+// forked again a few times, then reported as blocked, long before the limit.
+TEST(ChildProcess, AChildBlockedAtAnInheritedLockIsRetriedThenReported) {
+  std::mutex m;
+  std::promise<void> locked, release;
+  std::thread holder([&] {
+    std::lock_guard<std::mutex> hold(m);
+    locked.set_value();
+    release.get_future().wait();
+  });
+  locked.get_future().wait();
+  const ChildOutcome outcome = run_in_child([&] { std::lock_guard<std::mutex> wait(m); }, kAmple);
+  release.set_value();
+  holder.join();
+  EXPECT_EQ(outcome.end, End::kBlocked);
+  EXPECT_EQ(describe(outcome), "blocked at a lock held by another thread at the fork, 5 times");
+}
+
+// With SIGCHLD ignored the kernel discards a child's status: an error, never a guess.
+TEST(ChildProcess, AnUnknowableEndIsAnError) {
+  struct sigaction ignore {}, before{};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGCHLD, &ignore, &before);
+  testing::expect_error([] { run_in_child([] {}, kAmple); }, {"cannot learn how the checking process ended",
+                                                              "SIGCHLD is ignored"});
+  volatile bool forever = true;
+  EXPECT_EQ(run_in_child([&] { while (forever) {} }, milliseconds(100)).end, End::kTimedOut);
+  ::sigaction(SIGCHLD, &before, nullptr);
 }
 
 }  // namespace
