@@ -7,7 +7,8 @@
 // model.weights.h5 of .keras models) runs twice: first in a forked child process with a time
 // limit, then, only when the child finished (with the model or with an ordinary error), in
 // this process. A child that is still running at the limit is killed and the read fails with
-// DamagedHdf5Error, as it does when the child dies by a signal. The cost: a fork and a second
+// DamagedHdf5Error, as it does when the child dies by a signal (a child blocked at a lock
+// inherited from the fork is retried, then a plain Error: child_process.h). The cost: a fork and a second
 // parse (milliseconds for Keras-sized models; the child shares the parent's memory until it
 // writes).
 //
