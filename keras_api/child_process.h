@@ -6,7 +6,9 @@
 // another thread (no oneTBB tasks) nor a lock some other thread of the parent may have held at
 // the fork (the caller holds what `work` needs, e.g. hdf5_mutex(), across the call). The child
 // leaves with _exit: no atexit handlers, no stdio flush, no sanitizer leak check of a copy of the
-// parent. It is killed if the parent dies first.
+// parent. It is killed if the parent dies first. Crash signals take their default action in the
+// child (no core file): a crash is a signal, and an exit code means a runtime (a sanitizer's
+// report on instrumented code, libFuzzer) stopped it.
 //
 // A child that falls asleep is blocked for good: the work must run on memory only (a parse of
 // an in-memory image), so the only thing it can wait for is a lock that another thread of the

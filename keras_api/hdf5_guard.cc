@@ -60,17 +60,20 @@ void check_in_child(size_t image_bytes, const std::function<void()>& read) {
                   " s (the limit for ", image_bytes, " bytes) and was stopped: the file is damaged, a state in which "
                   "Debian's libhdf5 can loop forever (if the file is sound and the machine very slow or overloaded, "
                   "raise the limit: keras::set_hdf5_read_limits)"),
-          true);
+          DamagedHdf5Error::Kind::kHung);
     case ChildOutcome::End::kBlocked:
       // Not the file's fault, so not a DamagedHdf5Error.
       fail("cannot check it in a separate process: the process ", describe(outcome),
            " (threads allocating memory while this one forks, under a runtime whose allocator is not ready for fork, "
            "such as AddressSanitizer's)");
     case ChildOutcome::End::kSignalled:
-    case ChildOutcome::End::kExitedEarly:
       throw DamagedHdf5Error(str_cat("libhdf5 crashed reading it (", describe(outcome),
                                      ") in a checking process, this process is unharmed: the file is damaged"),
-                             false);
+                             DamagedHdf5Error::Kind::kCrashed);
+    case ChildOutcome::End::kExitedEarly:
+      throw DamagedHdf5Error(str_cat("the checking process reading it stopped with ", describe(outcome),
+                                     " (a sanitizer's or libFuzzer's report is on stderr)"),
+                             DamagedHdf5Error::Kind::kStopped);
   }
 }
 

@@ -26,17 +26,22 @@ struct Hdf5ReadLimits {
 void set_hdf5_read_limits(const Hdf5ReadLimits& limits);
 Hdf5ReadLimits hdf5_read_limits();
 
-// libhdf5 did not finish reading a file (it hung or crashed in the checking process).
+// libhdf5 did not finish reading a file: it hung or crashed in the checking process.
 class DamagedHdf5Error : public Error {
  public:
-  DamagedHdf5Error(const std::string& what, bool hung) : Error(what), hung_(hung) {}
-  // true: still running at the time limit; false: the checking process died.
-  bool hung() const { return hung_; }
+  enum class Kind {
+    kHung,     // still running at the time limit
+    kCrashed,  // killed by a signal (a crash in libhdf5)
+    kStopped,  // exited by itself: a sanitizer or libFuzzer stopped it (its report is on stderr)
+  };
+  DamagedHdf5Error(const std::string& what, Kind kind) : Error(what), kind_(kind) {}
+  Kind kind() const { return kind_; }
+  bool hung() const { return kind_ == Kind::kHung; }
   // The same error, its message prefixed (by the reader that knows the file's name).
-  DamagedHdf5Error in(const std::string& prefix) const { return DamagedHdf5Error(prefix + what(), hung_); }
+  DamagedHdf5Error in(const std::string& prefix) const { return DamagedHdf5Error(prefix + what(), kind_); }
 
  private:
-  bool hung_;
+  Kind kind_;
 };
 
 }  // namespace horn::keras

@@ -55,6 +55,22 @@ TEST(Hdf5Guard, AFileOnWhichLibhdf5LoopsForeverIsAClearError) {
   }
 }
 
+// keras_h5_fuzz's find: libhdf5 follows a damaged global heap address and reads far outside its
+// memory. Whether that faults depends on what is mapped there, so the read may also end in an
+// ordinary error; either way this process goes on, with nothing loaded.
+TEST(Hdf5Guard, AFileOnWhichLibhdf5CrashesIsAClearError) {
+  const std::string path = runfile("tests/fuzz/libhdf5_crashes/h5hg_protect_segv.h5");
+  try {
+    load_model(path);
+    ADD_FAILURE() << "loaded " << path;
+  } catch (const DamagedHdf5Error& e) {
+    EXPECT_EQ(e.kind(), DamagedHdf5Error::Kind::kCrashed) << e.what();
+    EXPECT_NE(std::string(e.what()).find("libhdf5 crashed reading it (signal 11"), std::string::npos) << e.what();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
 TEST(Hdf5Guard, TheLimitIsTheUsers) {
   DefaultLimitsAfterwards restore;
   set_hdf5_read_limits({.seconds = 0.5, .seconds_per_mb = 0});
