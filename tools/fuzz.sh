@@ -22,6 +22,8 @@ targets=(idx_reader_fuzz model_file_fuzz checkpoint_pattern_fuzz tfjs_model_fuzz
 # is a libhdf5 crash (it finds SEGVs in H5HG_read too); both HDF5 targets lower that limit to a
 # second. A sanitizer's report in the checking process is left in the log (it may be about libhdf5
 # itself); Horn's code is checked by the targets' own parse, which follows a finished check.
+# Such a stopped checking process also leaves a $FUZZ_OUT/<target>-crash-* file (libFuzzer's death
+# callback runs in it): only this script's exit status says whether the target failed.
 
 build() {
   local labels=() t
