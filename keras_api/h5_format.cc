@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keras_api/hdf5_file.h"
+#include "keras_api/hdf5_guard.h"
 #include "keras_api/keras_config_json.h"
 
 namespace horn::keras {
@@ -68,40 +69,51 @@ json parse_json_attribute(hid_t object, const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+// The whole read, from the image to the ModelFile; hdf5_mutex() is held by the caller. It runs
+// twice (hdf5_guard.h): in the checking process, then here.
+ModelFile parse_image(const std::vector<char>& bytes) {
+  h5::Id file = h5::open_image(bytes, "the file");
+  const hid_t root = file.get();
+  if (!h5::has_attribute(root, "model_config"))
+    fail("it has no model_config: it holds only weights (save_weights); load them into a model");
+  ModelFile out;
+  out.settings = {{"kind", "model"}, {"seed", "1234"}, {"run_counter", "0"}};
+  const std::string version = h5::has_attribute(root, "keras_version") ? single_string(root, "keras_version") : "";
+  read_keras_model_config(parse_json_attribute(root, "model_config"), &out, version);
+  if (h5::has_attribute(root, "training_config"))
+    read_keras_training_config(parse_json_attribute(root, "training_config"), &out);
+  h5::Id weights = h5::open_group(root, "model_weights");
+  const std::vector<std::string> layer_names = read_chunked(weights.get(), "layer_names");
+  for (const LayerConfig& layer : out.layers) {
+    const std::string& layer_name = layer.at("name");
+    const std::vector<std::string> horn_names = keras_weight_names(layer);
+    if (horn_names.empty()) continue;
+    if (std::find(layer_names.begin(), layer_names.end(), layer_name) == layer_names.end())
+      fail("layer '", layer_name, "' has weights but is not in model_weights's layer_names");
+    h5::Id group = h5::open_group(weights.get(), layer_name);
+    const std::vector<std::string> stored = read_chunked(group.get(), "weight_names");
+    if (stored.size() != horn_names.size())
+      fail("layer '", layer_name, "' (", layer.at("type"), ") stores ", stored.size(), " weights; its config needs ",
+           horn_names.size());
+    for (size_t i = 0; i < stored.size(); ++i)
+      out.tensors.emplace_back(layer_name + "/" + horn_names[i], h5::read_float32(group.get(), stored[i]));
+  }
+  check_weights_match_layers(out);
+  return out;
+}
+
+}  // namespace
+
 ModelFile parse_keras_h5(const std::vector<char>& bytes, const std::string& name) {
-  std::lock_guard<std::mutex> lock(h5::hdf5_mutex());
+  const std::string context = "Keras HDF5 model '" + name + "': ";
   try {
-    h5::Id file = h5::open_image(bytes, "the file");
-    const hid_t root = file.get();
-    if (!h5::has_attribute(root, "model_config"))
-      fail("it has no model_config: it holds only weights (save_weights); load them into a model");
-    ModelFile out;
-    out.settings = {{"kind", "model"}, {"seed", "1234"}, {"run_counter", "0"}};
-    const std::string version = h5::has_attribute(root, "keras_version") ? single_string(root, "keras_version") : "";
-    read_keras_model_config(parse_json_attribute(root, "model_config"), &out, version);
-    if (h5::has_attribute(root, "training_config"))
-      read_keras_training_config(parse_json_attribute(root, "training_config"), &out);
-    h5::Id weights = h5::open_group(root, "model_weights");
-    const std::vector<std::string> layer_names = read_chunked(weights.get(), "layer_names");
-    for (const LayerConfig& layer : out.layers) {
-      const std::string& layer_name = layer.at("name");
-      const std::vector<std::string> horn_names = keras_weight_names(layer);
-      if (horn_names.empty()) continue;
-      if (std::find(layer_names.begin(), layer_names.end(), layer_name) == layer_names.end())
-        fail("layer '", layer_name, "' has weights but is not in model_weights's layer_names");
-      h5::Id group = h5::open_group(weights.get(), layer_name);
-      const std::vector<std::string> stored = read_chunked(group.get(), "weight_names");
-      if (stored.size() != horn_names.size())
-        fail("layer '", layer_name, "' (", layer.at("type"), ") stores ", stored.size(), " weights; its config needs ",
-             horn_names.size());
-      for (size_t i = 0; i < stored.size(); ++i)
-        out.tensors.emplace_back(layer_name + "/" + horn_names[i],
-                                 h5::read_float32(group.get(), stored[i]));
-    }
-    check_weights_match_layers(out);
-    return out;
+    return h5::read_untrusted(bytes.size(), [&] { return parse_image(bytes); });
+  } catch (const DamagedHdf5Error& e) {
+    throw e.in(context);
   } catch (const std::exception& e) {
-    fail("Keras HDF5 model '", name, "': ", e.what());
+    fail(context, e.what());
   }
 }
 

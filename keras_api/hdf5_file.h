@@ -4,8 +4,10 @@
 //
 // Hostile files: every read checks types and sizes first. A dataset's bytes must be stored in
 // the file (no compression filters, nothing left to fill values), so what a read allocates is
-// bounded by the file's size. The HDF5 library itself parses the file's structure; Horn cannot
-// harden that part. Debian's libhdf5 is not thread-safe: callers hold hdf5_mutex().
+// bounded by the file's size. The HDF5 library itself parses the file's structure, where Horn's
+// checks cannot reach: readers of untrusted images go through hdf5_guard.h, which bounds the
+// time libhdf5 takes and survives its crashes. Every call into libhdf5 holds hdf5_mutex(): the
+// guard forks while holding it, so no other thread of Horn is inside libhdf5 at the fork.
 #pragma once
 #include <hdf5.h>
 

@@ -59,6 +59,7 @@
 #include "keras_api/datasets/batches.h"
 #include "keras_api/datasets/fashion_mnist.h"
 #include "keras_api/datasets/mnist.h"
+#include "keras_api/hdf5_limits.h"
 #include "keras_api/initializers.h"
 #include "keras_api/layers.h"
 #include "keras_api/learning_rate_callbacks.h"

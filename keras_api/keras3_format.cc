@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "keras_api/hdf5_file.h"
+#include "keras_api/hdf5_guard.h"
 #include "keras_api/keras_config_json.h"
 #include "keras_api/zip_archive.h"
 
@@ -40,17 +41,20 @@ std::string keras_snake_case(const std::string& name) {
   return s;
 }
 
-// The layers' weights from model.weights.h5, by Keras 3's paths.
-void read_weights(const std::vector<char>& bytes, ModelFile* out) {
-  std::lock_guard<std::mutex> lock(h5::hdf5_mutex());
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+// The weights of `layers` from model.weights.h5, by Keras 3's paths; hdf5_mutex() is held by the
+// caller. It runs twice (hdf5_guard.h): in the checking process, then here.
+NamedTensors read_weights(const std::vector<char>& bytes, const std::vector<LayerConfig>& layers) {
+  NamedTensors tensors;
   h5::Id file = h5::open_image(bytes, std::string("'") + kWeights + "'");
   const hid_t f = file.get();
   const std::string root = !h5::has_link(f, "layers") && h5::has_link(f, "_layer_checkpoint_dependencies")
                                ? "_layer_checkpoint_dependencies"
                                : "layers";
-  const std::vector<std::string> paths = keras3_layer_paths(out->layers);
-  for (size_t i = 0; i < out->layers.size(); ++i) {
-    const LayerConfig& layer = out->layers[i];
+  const std::vector<std::string> paths = keras3_layer_paths(layers);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LayerConfig& layer = layers[i];
     const std::vector<std::string> names = keras_weight_names(layer);
     if (names.empty()) continue;
     const std::string& layer_name = layer.at("name");
@@ -64,11 +68,12 @@ void read_weights(const std::vector<char>& bytes, ModelFile* out) {
         fail("'", vars, "' holds ", held, " variables; the layer's config needs ", names.size(), " (", list, ")");
       }
       for (size_t j = 0; j < names.size(); ++j)
-        out->tensors.emplace_back(layer_name + "/" + names[j], h5::read_float32(f, vars + "/" + std::to_string(j)));
+        tensors.emplace_back(layer_name + "/" + names[j], h5::read_float32(f, vars + "/" + std::to_string(j)));
     } catch (const std::exception& e) {
       fail("layer '", layer_name, "' (", layer.at("type"), "): ", e.what());
     }
   }
+  return tensors;
 }
 
 std::vector<char> weights_h5(const ModelFile& file) {
@@ -140,9 +145,12 @@ ModelFile parse_keras3(std::span<const char> bytes, const std::string& name) {
     read_keras_model_config(config, &out, version);
     if (config.contains("compile_config") && !config["compile_config"].is_null())
       read_keras_compile_config(config["compile_config"], &out);
-    read_weights(zip.read(kWeights), &out);
+    const std::vector<char> weights = zip.read(kWeights);
+    out.tensors = h5::read_untrusted(weights.size(), [&] { return read_weights(weights, out.layers); });
     check_weights_match_layers(out);
     return out;
+  } catch (const DamagedHdf5Error& e) {
+    throw e.in(str_cat("Keras model '", name, "': '", kWeights, "': "));
   } catch (const std::exception& e) {
     fail("Keras model '", name, "': ", e.what());
   }
