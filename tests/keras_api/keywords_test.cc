@@ -118,6 +118,19 @@ TEST(Keywords, ClassStyleLossesAndMetrics) {
   expect_error([] { losses::Loss("CategoricalCrossEntropy"); }, {"loss", "CategoricalCrossEntropy"});
 }
 
+TEST(Keywords, ActivationFunctionsAsValues) {
+  EXPECT_EQ(Dense(4, activation = activations::relu, input_dim = 3).config(),
+            Dense(4, activation = "relu", input_dim = 3).config());
+  EXPECT_EQ(Activation(activations::softmax).config().at("activation"), "softmax");
+  EXPECT_EQ(Dense(2, {.activation = activations::tanh}).config().at("activation"), "tanh");
+  // Applied to a graph value, each is its activation: relu(-1, 2) = (0, 2).
+  Graph g;
+  Output x = ops::Const(g, Tensor(Shape{2}, std::vector<float>{-1, 2}));
+  testing::expect_near(testing::eval(activations::relu(x)), Shape{2}, {0, 2});
+  testing::expect_near(testing::eval(activations::sigmoid(x)), Shape{2},
+                       {1 / (1 + std::exp(1.0)), 1 / (1 + std::exp(-2.0))});
+}
+
 TEST(Keywords, CallbacksNameThemselvesForABadMode) {
   expect_error([] { EarlyStopping(mode = "lowest"); }, {"EarlyStopping", "mode", "'lowest'"});
   expect_error([] { ReduceLROnPlateau(mode = "up"); }, {"ReduceLROnPlateau", "mode", "'up'"});
