@@ -56,15 +56,6 @@ nlohmann::json keras_model_config(const ModelFile& file, KerasVersion version = 
 // one of its settings (TensorFlow.js has no Nadam, no SGD with decay, ...).
 nlohmann::json keras_training_config(const ModelFile& file, KerasDialect dialect);
 
-// The optimizer settings of a compiled model's file ("optimizer.<key>"): numbers, except a
-// learning rate that is a schedule, which the file holds as Keras's JSON object
-// ({"class_name": "ExponentialDecay", "config": {...}}; null when the rate is a number).
-struct OptimizerSettings {
-  std::map<std::string, double> numbers;
-  std::string schedule_json;  // empty when the learning rate is a number
-};
-OptimizerSettings optimizer_settings(const ModelFile& file);
-
 // The Keras names of a layer's weights, in Keras's order ("kernel", "bias"; "gamma", "beta",
 // "moving_mean", "moving_variance"), from its LayerConfig; Horn's variables are named
 // "<layer name>/<weight name>".

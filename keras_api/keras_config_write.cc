@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "keras_api/layer_config.h"
-#include "keras_api/learning_rate_schedules.h"
 #include "keras_api/model_file.h"
 
 namespace horn::keras {
@@ -286,30 +285,6 @@ std::vector<std::string> keras_weight_names(const LayerConfig& c) {
     return names;
   }
   return {};
-}
-
-OptimizerSettings optimizer_settings(const ModelFile& file) {
-  OptimizerSettings out;
-  for (const auto& [k, v] : file.settings) {
-    if (k.rfind("optimizer.", 0) != 0) continue;
-    const std::string key = k.substr(10);
-    if (key == "learning_rate" && !v.empty() && v[0] == '{') {
-      optimizers::schedules::from_json(v);  // throws for a schedule Horn cannot run
-      out.schedule_json = v;
-      out.numbers[key] = 0;  // a number for the writers that need one; the schedule replaces it
-      continue;
-    }
-    size_t used = 0;
-    double number = 0;
-    try {
-      number = std::stod(v, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != v.size()) fail("optimizer setting '", key, "': expected a number, got '", v, "'");
-    out.numbers[key] = number;
-  }
-  return out;
 }
 
 }  // namespace horn::keras

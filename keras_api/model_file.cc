@@ -2,7 +2,10 @@
 
 #include <zlib.h>
 
+#include <charconv>
 #include <cstring>
+
+#include "keras_api/learning_rate_schedules.h"
 
 namespace horn::keras {
 namespace {
@@ -168,6 +171,26 @@ ModelFile parse_model_file(std::span<const char> bytes, const std::string& path)
   }
   if (!r.at_end()) fail("model file '", path, "': unexpected bytes after the tensors");
   return file;
+}
+
+OptimizerSettings optimizer_settings(const ModelFile& file) {
+  OptimizerSettings out;
+  for (const auto& [k, v] : file.settings) {
+    if (k.rfind("optimizer.", 0) != 0) continue;
+    const std::string key = k.substr(10);
+    if (key == "learning_rate" && !v.empty() && v[0] == '{') {
+      optimizers::schedules::from_json(v);  // throws for a schedule Horn cannot run
+      out.schedule_json = v;
+      out.numbers[key] = 0;  // a number for the writers that need one; the schedule replaces it
+      continue;
+    }
+    double number = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), number);
+    if (ec != std::errc() || end != v.data() + v.size() || v.empty())
+      fail("the setting '", k, "' should be a number, got '", v, "'");
+    out.numbers[key] = number;
+  }
+  return out;
 }
 
 }  // namespace horn::keras

@@ -34,6 +34,16 @@ struct ModelFile {
   std::vector<std::pair<std::string, Tensor>> tensors;
 };
 
+// The optimizer settings of a compiled model's file ("optimizer.<key>"): numbers, except a
+// learning rate that is a schedule, which the file holds as Keras's JSON object
+// ({"class_name": "ExponentialDecay", "config": {...}}). Throws for a setting that is not a
+// whole number or a schedule Horn has.
+struct OptimizerSettings {
+  std::map<std::string, double> numbers;
+  std::string schedule_json;  // empty when the learning rate is a number
+};
+OptimizerSettings optimizer_settings(const ModelFile& file);
+
 // `calls` (here and in read_model_file) lets tests inject I/O faults.
 void write_model_file(const std::string& path, const ModelFile& file,
                       const FileSystemCalls& calls = posix_calls());

@@ -1,7 +1,7 @@
 #include "keras_api/regularizers.h"
 
+#include <charconv>
 #include <cmath>
-#include <sstream>
 
 #include "core/attr.h"
 #include "core/errors.h"
@@ -43,14 +43,19 @@ std::string Regularizer::text() const {
 
 Regularizer Regularizer::from_text(const std::string& text) {
   if (text.empty()) return {};
-  double l1 = 0, l2 = 0;
-  char sep = 0;
-  std::istringstream in(text);
-  std::string rest;
-  if (!(in.ignore(3) && in >> l1 >> sep && sep == ',' && in.ignore(3) && in >> l2) || (in >> rest) ||
-      text.rfind("l1=", 0) != 0 || text.find(",l2=") == std::string::npos)
-    fail("regularizer: expected 'l1=<number>,l2=<number>', got '", text, "'");
-  return Regularizer(l1, l2);
+  // "l1=<number>,l2=<number>", each number whole.
+  const size_t comma = text.find(",l2=");
+  double factors[2] = {0, 0};
+  const std::string parts[2] = {text.substr(0, comma), comma == std::string::npos ? "" : text.substr(comma + 4)};
+  bool ok = text.rfind("l1=", 0) == 0 && comma != std::string::npos;
+  for (int i = 0; ok && i < 2; ++i) {
+    const char* begin = parts[i].data() + (i == 0 ? 3 : 0);
+    const char* end = parts[i].data() + parts[i].size();
+    const auto [stop, ec] = std::from_chars(begin, end, factors[i]);
+    ok = ec == std::errc() && stop == end && begin != end;
+  }
+  if (!ok) fail("regularizer: expected 'l1=<number>,l2=<number>', got '", text, "'");
+  return Regularizer(factors[0], factors[1]);
 }
 
 void add_penalty(const Regularizer& r, Output w, std::vector<Output>* penalties) {

@@ -208,7 +208,7 @@ void Sequential::compile(CompileOptions options) {
 double Sequential::learning_rate() const {
   if (!compiled_) fail("learning_rate: the model must be compiled first");
   if (const auto& schedule = optimizer_->schedule())
-    return (*schedule)(*session_->variable_value(optimizer_->iterations().node).data<float>());
+    return (*schedule)(session_->variable_value(optimizer_->iterations().node).value_as_double(0));
   return optimizer_->learning_rate();
 }
 

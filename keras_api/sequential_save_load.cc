@@ -21,14 +21,6 @@ uint64_t parse_u64(const std::string& text, const std::string& path, const std::
   return v;
 }
 
-double parse_double(const std::string& text, const std::string& path, const std::string& key) {
-  double v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-    fail("model file '", path, "': the setting '", key, "' should be a number, got '", text, "'");
-  return v;
-}
-
 // Layer configs come from the file too: any failure to rebuild one names the file and layer.
 std::shared_ptr<Layer> layer_from_file(const LayerConfig& c, const std::string& path, size_t index) {
   try {
@@ -168,18 +160,15 @@ Sequential rebuild_model(const ModelFile& file, const std::string& path) {
   model.build();
   for (const Output& w : model.all_weights()) restore(w);
   if (file.settings.count("loss")) {
-    std::map<std::string, double> config;
+    const OptimizerSettings settings = optimizer_settings(file);
     std::shared_ptr<const optimizers::schedules::LearningRateSchedule> schedule;
-    for (const auto& [k, v] : file.settings) {
-      if (k == "optimizer.learning_rate" && !v.empty() && v[0] == '{') schedule = optimizers::schedules::from_json(v);
-      else if (k.rfind("optimizer.", 0) == 0) config[k.substr(10)] = parse_double(v, path, k);
-    }
+    if (!settings.schedule_json.empty()) schedule = optimizers::schedules::from_json(settings.schedule_json);
     std::vector<std::string> metrics;
     std::stringstream ms(setting("metrics"));
     for (std::string m; std::getline(ms, m, ',');)
       if (!m.empty()) metrics.push_back(m);
     model.compile({.loss = setting("loss"),
-                   .optimizer = optimizers::from_config(setting("optimizer"), config, schedule),
+                   .optimizer = optimizers::from_config(setting("optimizer"), settings.numbers, schedule),
                    .metrics = metrics});
     // Files of other frameworks carry no optimizer state Horn can use: training resumes fresh.
     const auto state = file.settings.find("optimizer_state");

@@ -51,6 +51,8 @@ std::vector<double> Sequential::run_batches(const Tensor& x, const Tensor& y, in
   std::optional<KeepTrainingRandomStream> keep_stream;
   if (!train) keep_stream.emplace(*session_);
   const int64_t n = x.dim(0);
+  // Unweighted training feeds ones: made once, sliced for a short last batch.
+  const Tensor ones = train && !sample_weight ? Tensor::fill(DType::kFloat32, {std::min(n, batch_size)}, 1.0) : Tensor();
   int64_t seen = 0;
   for (int64_t start = 0, batch = 0; start < n; start += batch_size, ++batch) {
     if (train && callbacks && stop_training) break;  // TerminateOnNaN stops mid-epoch, as in Keras
@@ -66,7 +68,7 @@ std::vector<double> Sequential::run_batches(const Tensor& x, const Tensor& y, in
       yb = y.slice_rows(start, end);
       if (sample_weight) wb = sample_weight->slice_rows(start, end);
     }
-    if (train && !sample_weight) wb = Tensor::fill(DType::kFloat32, {end - start}, 1.0);
+    if (train && !sample_weight) wb = end - start == ones.dim(0) ? ones : ones.slice_rows(0, end - start);
     if (callbacks)
       for (const auto& c : *callbacks)
         c->on_batch_begin(batch, {{"batch", double(batch)}, {"size", double(end - start)}});

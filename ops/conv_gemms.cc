@@ -9,13 +9,6 @@
 namespace horn::kernels {
 namespace {
 
-template <typename T>
-using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using MatrixMap = Eigen::Map<Matrix<T>>;
-template <typename T>
-using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
-
 // Each output row as K broadcast multiply-adds of W's rows: fixed per row, so the same bits
 // for any panel. `tap(r, t)` reads col[r, t] as T.
 template <typename T, typename Tap>

@@ -3,16 +3,10 @@
 #include <vector>
 
 #include "ops/conv_gemms.h"
+#include "ops/kernel_util.h"
 
 namespace horn::kernels {
 namespace {
-
-template <typename T>
-using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using MatrixMap = Eigen::Map<Matrix<T>>;
-template <typename T>
-using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
 
 // An im2col panel of about this many bytes stays in L2 for the GEMM that reads it; more
 // rows per panel make the GEMM itself more efficient.

@@ -22,6 +22,13 @@ template <typename T>
 using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <typename T>
 using MutArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+// Row-major matrices over a tensor's data (Horn's layout).
+template <typename T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using MatrixMap = Eigen::Map<Matrix<T>>;
+template <typename T>
+using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
 
 // Calls fn(T{}) for float32/float64 tensors; any other dtype is an internal error because
 // the shape function already refused it.

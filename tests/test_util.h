@@ -2,6 +2,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -19,6 +20,16 @@ inline std::string temp_path(const std::string& name) {
 }
 
 inline Tensor F(const Shape& s, std::vector<float> v) { return Tensor(s, v); }
+
+// max |x - r| / max |r|
+inline double relative_error(const Tensor& x, const Tensor& r) {
+  double err = 0, scale = 0;
+  for (int64_t i = 0; i < r.size(); ++i) {
+    err = std::max(err, std::abs(x.value_as_double(i) - r.value_as_double(i)));
+    scale = std::max(scale, std::abs(r.value_as_double(i)));
+  }
+  return err / scale;
+}
 inline Tensor D(const Shape& s, std::vector<double> v) { return Tensor(s, v); }
 
 // Runs the graph of `out` in a fresh session (variables initialised).

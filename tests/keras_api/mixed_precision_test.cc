@@ -60,6 +60,22 @@ double max_abs(const std::vector<double>& v) {
   return m;
 }
 
+// What one training step changed in a weight: max |step| of the mixed model, of the float32
+// model, and of their difference, all from the same start.
+struct StepComparison {
+  double step, step32, diff;
+};
+StepComparison compare_steps(const Tensor& start, const Tensor& after, const Tensor& after32) {
+  const std::vector<double> s = values(start), a = values(after), a32 = values(after32);
+  std::vector<double> step(s.size()), step32(s.size()), diff(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    step[i] = a[i] - s[i];
+    step32[i] = a32[i] - s[i];
+    diff[i] = step[i] - step32[i];
+  }
+  return {max_abs(step), max_abs(step32), max_abs(diff)};
+}
+
 TEST(MixedPrecision, GlobalPolicyIsFloat32ByDefaultAndLayersTakeItWhenMade) {
   EXPECT_EQ(mixed_precision::global_policy().name(), "float32");
   Dense before(4, {.input_dim = 2});
@@ -147,15 +163,9 @@ TEST(MixedPrecision, ATrainingStepMatchesFloat32WithinBFloat16Tolerance) {
   const std::vector<Tensor> after = mixed.get_weights(), after32 = plain.get_weights();
   for (size_t w = 0; w < start.size(); ++w) {
     ASSERT_EQ(after[w].dtype(), DType::kFloat32);
-    const std::vector<double> s = values(start[w]), a = values(after[w]), a32 = values(after32[w]);
-    std::vector<double> step(s.size()), step32(s.size()), diff(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-      step[i] = a[i] - s[i];
-      step32[i] = a32[i] - s[i];
-      diff[i] = step[i] - step32[i];
-    }
-    EXPECT_GT(max_abs(step), 0) << "weight " << w << ": its gradient flowed through the casts";
-    EXPECT_LE(max_abs(diff), 2e-2 * max_abs(step32)) << "weight " << w;
+    const StepComparison c = compare_steps(start[w], after[w], after32[w]);
+    EXPECT_GT(c.step, 0) << "weight " << w << ": its gradient flowed through the casts";
+    EXPECT_LE(c.diff, 2e-2 * c.step32) << "weight " << w;
   }
   Sequential adam = mlp("mixed_bfloat16");
   adam.train_on_batch(d.x, d.y);
@@ -271,20 +281,14 @@ TEST(MixedPrecision, ACnnTrainingStepMatchesFloat32AndTrainsDeterministically) {
   std::vector<double> step_scale;  // max |float32 step| of each weight so far
   for (size_t w = 0; w < start.size(); ++w) {
     ASSERT_EQ(after[w].dtype(), DType::kFloat32);
-    const std::vector<double> s = values(start[w]), a = values(after[w]), a32 = values(after32[w]);
-    std::vector<double> step(s.size()), step32(s.size()), diff(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-      step[i] = a[i] - s[i];
-      step32[i] = a32[i] - s[i];
-      diff[i] = step[i] - step32[i];
-    }
-    EXPECT_GT(max_abs(step), 0) << "weight " << w << ": its gradient flowed through the casts";
+    const StepComparison c = compare_steps(start[w], after[w], after32[w]);
+    EXPECT_GT(c.step, 0) << "weight " << w << ": its gradient flowed through the casts";
     // A convolution's bias gradient sums dY over every pixel of the batch and mostly
     // cancels: its error is bfloat16's on the terms, of the size of the kernel's step
     // (weight w - 1), not of the small sum.
     const double scale = w == 1 || w == 3 ? step_scale[w - 1] : 0;
-    EXPECT_LE(max_abs(diff), 3e-2 * std::max(max_abs(step32), scale)) << "weight " << w;
-    step_scale.push_back(max_abs(step32));
+    EXPECT_LE(c.diff, 3e-2 * std::max(c.step32, scale)) << "weight " << w;
+    step_scale.push_back(c.step32);
   }
   Data train = make_images(150, 3);
   auto fit = [&](int threads) {

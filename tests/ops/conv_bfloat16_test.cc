@@ -12,15 +12,7 @@ namespace {
 
 constexpr DType bf16 = DType::kBFloat16, f32 = DType::kFloat32;
 
-// max |x - r| / max |r|
-double relative_error(const Tensor& x, const Tensor& r) {
-  double err = 0, scale = 0;
-  for (int64_t i = 0; i < r.size(); ++i) {
-    err = std::max(err, std::abs(x.value_as_double(i) - r.value_as_double(i)));
-    scale = std::max(scale, std::abs(r.value_as_double(i)));
-  }
-  return err / scale;
-}
+using testing::relative_error;
 
 struct Case {
   Shape x, w;

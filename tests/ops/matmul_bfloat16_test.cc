@@ -36,15 +36,7 @@ Tensor reference(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   return c;
 }
 
-// max |x - r| / max |r|
-double relative_error(const Tensor& x, const Tensor& r) {
-  double err = 0, scale = 0;
-  for (int64_t i = 0; i < r.size(); ++i) {
-    err = std::max(err, std::abs(x.value_as_double(i) - r.value_as_double(i)));
-    scale = std::max(scale, std::abs(r.value_as_double(i)));
-  }
-  return err / scale;
-}
+using testing::relative_error;
 
 TEST(MatMulBFloat16, GivesFloat32WithinFloat32AccumulationOfTheRoundedInputs) {
   const int64_t m = 300, k = 257, n = 130;  // big enough for parallel panels, ragged edges
