@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include <sys/mman.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -12,10 +14,13 @@
 
 #include "core/bfloat16.h"
 #include "core/memory_tuning.h"
+#include "core/parallel.h"
 #include "core/random.h"
 
 namespace horn {
 namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;  // x86-64's transparent huge page
 
 // Recycles large buffers by exact size. A training step allocates the same shapes every
 // time; without reuse each large buffer is a fresh mmap whose pages fault in (zeroed by
@@ -37,8 +42,17 @@ class BufferPool {
         return p;
       }
     }
-    void* p = std::aligned_alloc(64, bytes);
+    return fresh(bytes);
+  }
+  // Whole 2 MB pages for buffers that fill them (see allocate), marked for transparent huge
+  // pages: one TLB entry per 2 MB instead of 512. In a virtual machine every TLB miss is a
+  // nested page walk; shuffled mini-batches gathered from a large training set missed on
+  // nearly every row, and an optimizer sweeping its weights and slots on every page.
+  static uint8_t* fresh(size_t bytes) {
+    const bool huge = bytes % kHugePage == 0;
+    void* p = std::aligned_alloc(huge ? kHugePage : 64, bytes);
     if (!p) fail("Tensor: out of memory allocating ", bytes, " bytes");
+    if (huge) madvise(p, bytes, MADV_HUGEPAGE);  // advice only: failure (no THP) changes nothing
     return static_cast<uint8_t*>(p);
   }
   void give(uint8_t* p, size_t bytes) {
@@ -93,10 +107,13 @@ class BufferPool {
 
 // Below this, malloc's own free lists are as fast as a pool.
 constexpr size_t kPooledBytes = 16 * 1024;
+// From this size on a buffer is rounded up to whole huge pages (at most 1/8 more memory).
+constexpr size_t kHugePageBytes = size_t{16} << 20;
 
 std::shared_ptr<uint8_t> allocate(size_t bytes) {
   if (bytes == 0) return nullptr;
-  const size_t rounded = (bytes + 63) / 64 * 64;
+  const size_t rounded = bytes >= kHugePageBytes ? (bytes + kHugePage - 1) / kHugePage * kHugePage
+                                                 : (bytes + 63) / 64 * 64;
   if (rounded >= kPooledBytes) {
     uint8_t* p = BufferPool::instance().take(rounded);
     return std::shared_ptr<uint8_t>(p, [rounded](uint8_t* q) { BufferPool::instance().give(q, rounded); });
@@ -236,9 +253,18 @@ Tensor Tensor::gather_rows(std::span<const int64_t> rows) const {
   dims[0] = static_cast<int64_t>(rows.size());
   Tensor t(dtype_, Shape(dims));
   const size_t row_bytes = dim(0) ? nbytes() / dim(0) : 0;
+  for (int64_t r : rows)
+    if (r < 0 || r >= dim(0)) fail("Tensor::gather_rows: row ", r, " out of range for ", shape_);
+  // Shuffled mini-batches read rows scattered over a data set larger than the caches: asking
+  // for a few rows ahead keeps several of them in flight instead of one miss at a time.
+  constexpr size_t kRowsAhead = 4;
+  auto prefetch_row = [&](size_t r) {
+    const uint8_t* p = buffer_.get() + rows[r] * row_bytes;
+    for (size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(p + b);
+  };
+  for (size_t r = 0; r < std::min(kRowsAhead, rows.size()); ++r) prefetch_row(r);
   for (size_t r = 0; r < rows.size(); ++r) {
-    if (rows[r] < 0 || rows[r] >= dim(0))
-      fail("Tensor::gather_rows: row ", rows[r], " out of range for ", shape_);
+    if (r + kRowsAhead < rows.size()) prefetch_row(r + kRowsAhead);
     std::memcpy(t.buffer_.get() + r * row_bytes, buffer_.get() + rows[r] * row_bytes, row_bytes);
   }
   return t;
@@ -246,22 +272,32 @@ Tensor Tensor::gather_rows(std::span<const int64_t> rows) const {
 
 Tensor Tensor::cast(DType to) const {
   Tensor t(to, shape_);
-  if (dtype_ == DType::kFloat32 && to == DType::kBFloat16) {  // the mixed_bfloat16 casts: vectorised
+  cast_into(t);
+  return t;
+}
+
+void Tensor::cast_into(Tensor& out) const {
+  if (out.shape_ != shape_) fail("Tensor::cast_into: output shape ", out.shape_, " differs from input shape ", shape_);
+  // Elementwise, so splitting into blocks (in a Session: on its threads) changes no bits.
+  if (dtype_ == DType::kFloat32 && out.dtype_ == DType::kBFloat16) {  // the mixed_bfloat16 casts: vectorised
     const float* src = reinterpret_cast<const float*>(buffer_.get());
-    uint16_t* dst = reinterpret_cast<uint16_t*>(t.buffer_.get());
-    for (int64_t i = 0; i < size_; ++i) dst[i] = bfloat16_bits(src[i]);
-    return t;
+    uint16_t* dst = reinterpret_cast<uint16_t*>(out.buffer_.get());
+    parallel_blocks(size_, kElementwiseBlock, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) dst[i] = bfloat16_bits(src[i]);
+    });
+    return;
   }
   visit_dtype(dtype_, [&](auto a) {
     using From = decltype(a);
-    visit_dtype(to, [&](auto b) {
+    visit_dtype(out.dtype_, [&](auto b) {
       using To = decltype(b);
       const From* src = reinterpret_cast<const From*>(buffer_.get());
-      To* dst = reinterpret_cast<To*>(t.buffer_.get());
-      for (int64_t i = 0; i < size_; ++i) dst[i] = static_cast<To>(src[i]);
+      To* dst = reinterpret_cast<To*>(out.buffer_.get());
+      parallel_blocks(size_, kElementwiseBlock, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) dst[i] = static_cast<To>(src[i]);
+      });
     });
   });
-  return t;
 }
 
 bool Tensor::bitwise_equal(const Tensor& o) const {

@@ -70,6 +70,9 @@ class Tensor {
   // Rows picked by index along the first dimension, copied (for shuffled mini-batches).
   Tensor gather_rows(std::span<const int64_t> rows) const;
   Tensor cast(DType to) const;
+  // Writes this tensor's values, converted, into `out` (same shape, any dtype), in parallel
+  // blocks: the Cast kernel's way of filling its planned output.
+  void cast_into(Tensor& out) const;
 
   bool shares_storage_with(const Tensor& other) const { return buffer_ == other.buffer_; }
   // Same dtype, shape and bytes.

@@ -156,7 +156,8 @@ HORN_REGISTER_OP({
 HORN_REGISTER_OP({
     .name = "Cast", .num_inputs = 1,
     .shape_fn = [](ShapeContext& c) { c.set_output(c.attrs().get<DType>("dtype"), c.input_shapes[0]); },
-    .kernel = [](KernelContext& k) { k.output() = k.input(0).cast(k.attrs().get<DType>("dtype")); },
+    // Into the planned output (a same-dtype cast, which the compiler removes, copies).
+    .kernel = [](KernelContext& k) { k.input(0).cast_into(k.output()); },
     .gradient = [](Node& n, const Grads& g) -> Grads {
       // The gradient of a cast is the cast back (bfloat16 included: it rounds g[0]).
       if (!is_any_float(n.inputs[0].dtype()) || !is_any_float(n.output().dtype())) return {Output{}};
@@ -169,8 +170,6 @@ HORN_REGISTER_OP({
         return {RoundToBFloat16(from.inputs[0])};
       return {Cast(g[0], n.inputs[0].dtype())};
     },
-    .kernel_sets_outputs = true,
-    .view_of_input = 0,  // a cast to the same dtype returns its input
     .simplify = identity_when_same_shape,
 });
 

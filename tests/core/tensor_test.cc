@@ -1,5 +1,9 @@
+#include <bit>
 #include <cstdint>
+#include <limits>
 
+#include "core/bfloat16.h"
+#include "core/parallel.h"
 #include "tests/test_util.h"
 
 namespace horn {
@@ -88,6 +92,40 @@ TEST(Tensor, RowsAndCast) {
   expect_error([&] { t.slice_rows(2, 4); }, {"out of range"});
   Tensor empty = t.slice_rows(1, 1);
   EXPECT_EQ(empty.size(), 0);
+}
+
+// Large casts run in parallel blocks: every value as the one-at-a-time conversion gives it,
+// across block boundaries and a ragged end, for the mixed-precision cast and the generic one.
+TEST(Tensor, LargeCastsMatchElementByElement) {
+  const int64_t n = 3 * kElementwiseBlock + 77;
+  Tensor x = Tensor::uniform(DType::kFloat32, {n}, -1e3, 1e3, 7);
+  x.data<float>()[1] = std::numeric_limits<float>::quiet_NaN();
+  x.data<float>()[kElementwiseBlock] = 1e-40f;  // subnormal
+  const Tensor b = x.cast(DType::kBFloat16);
+  const Tensor d = x.cast(DType::kFloat64);
+  for (int64_t i = 0; i < n; ++i) {
+    ASSERT_EQ(std::bit_cast<uint16_t>(b.data<bfloat16>()[i]), bfloat16_bits(x.data<float>()[i])) << i;
+    if (i != 1) {  // NaN != NaN
+      ASSERT_EQ(d.data<double>()[i], static_cast<double>(x.data<float>()[i])) << i;
+    }
+  }
+  Tensor wrong(DType::kBFloat16, {n - 1});
+  expect_error([&] { x.cast_into(wrong); }, {"cast_into", "differs"});
+}
+
+// Tensors of 16 MB and more sit on whole huge pages: they still hold exactly their values
+// and gather the right rows (with the rows ahead prefetched).
+TEST(Tensor, HugeBuffersGatherRows) {
+  const int64_t rows = 6000, cols = 784;  // 18.8 MB of float
+  Tensor x = Tensor::uniform(DType::kFloat32, {rows, cols}, 0, 1, 3);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(x.raw_data()) % 64, 0u);
+  std::vector<int64_t> pick{5999, 0, 17, 4242, 17, 1, 2, 3, 4, 5};
+  const Tensor g = x.gather_rows(pick);
+  ASSERT_EQ(g.shape(), Shape({10, cols}));
+  for (size_t r = 0; r < pick.size(); ++r)
+    for (int64_t c = 0; c < cols; ++c) ASSERT_EQ(g.at<float>({int64_t(r), c}), x.at<float>({pick[r], c}));
+  std::vector<int64_t> bad{0, rows};
+  expect_error([&] { x.gather_rows(bad); }, {"gather_rows", "out of range"});
 }
 
 TEST(Tensor, PrintsLikeNumPy) {
