@@ -7,7 +7,8 @@
 //
 // Variable updates (ops with a VariableUpdate: Assign, AssignAdd, AssignSub) of the chain's
 // shape join it as stores: an optimizer's update of a weight and of all its slots becomes
-// one FusedAssign node, one pass.
+// one FusedAssign node, one pass, also when a slot's store is ordered before the weight's by
+// a control edge instead of a data one (Adadelta).
 #include <algorithm>
 #include <map>
 
@@ -29,15 +30,19 @@ class ElementwiseFusion : public Pass {
     bool changed = false;
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
       Node* root = *it;
-      if (taken[root] || !fusable(*root)) continue;
+      if (taken[root] || !fusable(*root) || !control_inputs_join(*root, uses, taken)) continue;
       std::vector<Node*> group{root};
       taken[root] = true;
+      for (Node* c : root->control_inputs) {
+        group.push_back(c);
+        taken[c] = true;
+      }
       std::map<const Node*, int> reads_from_group;
       for (size_t i = 0; i < group.size(); ++i)
         for (const Output& in : group[i]->inputs) {
           Node* p = in.node;
-          if (taken[p] || ++reads_from_group[p] != uses[p] || !fusable(*p) || g.is_fetched(p) || g.is_target(p) ||
-              p->output_shapes[0] != root->output_shapes[0])
+          if (taken[p] || ++reads_from_group[p] != uses[p] || !fusable(*p) || !p->control_inputs.empty() ||
+              g.is_fetched(p) || g.is_target(p) || p->output_shapes[0] != root->output_shapes[0])
             continue;
           taken[p] = true;
           group.push_back(p);
@@ -54,11 +59,23 @@ class ElementwiseFusion : public Pass {
   static bool is_store(const Node& n) { return n.op->variable_update != VariableUpdate::kNone; }
 
   static bool fusable(const Node& n) {
-    if (n.num_outputs() != 1 || !is_floating(n.output_dtypes[0]) || !n.output_shapes[0].is_fully_known() ||
-        !n.control_inputs.empty())
+    if (n.num_outputs() != 1 || !is_floating(n.output_dtypes[0]) || !n.output_shapes[0].is_fully_known())
       return false;
     if (is_store(n)) return n.inputs[1].shape() == n.output_shapes[0];  // no broadcast into a variable
     return n.op->elementwise && !n.op->has(kStateful);
+  }
+
+  // A root's control inputs must run before it. They can only be other stores of the same
+  // update that nothing else reads or waits for (Adadelta's slot update, which must follow
+  // the reads of the slot): they join the group, and the program runs them before the root.
+  // (Every read of a variable in a program sees its value from before the program.)
+  static bool control_inputs_join(const Node& root, std::map<const Node*, int>& uses,
+                                  std::map<const Node*, bool>& taken) {
+    for (const Node* c : root.control_inputs)
+      if (!is_store(*c) || taken[c] || uses[c] != 1000 || !fusable(*c) || !c->control_inputs.empty() ||
+          c->output_shapes[0] != root.output_shapes[0])
+        return false;
+    return true;
   }
 
   // Replaces `group` (topologically ordered; the last is the root) by one fused node.

@@ -2,6 +2,7 @@
 // inside the chain becomes one FusedElementwise node; variable updates of the chain's shape
 // join as stores (FusedAssign). Never fused away: a value read outside the chain, fetched, of
 // another shape, not floating point, random, or ordered by a control input.
+#include "core/fused_program.h"
 #include "tests/core/compiler/pass_test_util.h"
 
 namespace horn {
@@ -133,6 +134,45 @@ TEST(ElementwiseFusion, VariableUpdatesJoinTheChainAsStores) {
   EXPECT_EQ(c.targets[0]->attrs.get<std::string>("ops"), "Mul,Mul,Add,Assign,Mul,AssignSub");
   EXPECT_EQ(c.num_live(), 7) << "grad, w, m, three constants and the fused update\n" << listing(c);
   testing::expect_same_results(g, {}, {update}, feeds, c, /*steps=*/3);
+}
+
+// Adadelta's shape: the slot d is read for the step and written after it, an order a control
+// edge states (the weight's store waits for d's). Both stores and the accumulator's join one
+// FusedAssign, whose reads of d see its value from before the update.
+TEST(ElementwiseFusion, StoreOrderedByAControlEdgeJoinsTheUpdate) {
+  Graph g;
+  Output grad = ops::Placeholder(g, DType::kFloat32, {4, 5}, "grad");
+  Output w = ops::Variable(g, normal({4, 5}, 13), "w");
+  Output a = ops::Variable(g, Tensor::fill(DType::kFloat32, {4, 5}, 0.5), "a");
+  Output d = ops::Variable(g, Tensor::fill(DType::kFloat32, {4, 5}, 0.25), "d");
+  Output a_new = ops::Assign(a, a * 0.9 + ops::Square(grad) * 0.1, "a_new");
+  Output step = grad * ops::Sqrt(d + 1e-6) / ops::Sqrt(a_new + 1e-6);
+  Output w_new = ops::AssignSub(w, step * 0.5, "w_new");
+  Output d_new = ops::Assign(d, d * 0.9 + ops::Square(step) * 0.1, "d_new");
+  g.add_control_input(w_new.node, d_new.node);
+  const Session::Feeds feeds{{grad, normal({4, 5}, 14)}};
+  compiler::CompiledGraph c = testing::prepare(g, {}, {w_new.node}, feeds);
+  EXPECT_TRUE(compiler::make_elementwise_fusion()->run(c));
+  ASSERT_EQ(c.targets.size(), 1u);
+  EXPECT_EQ(c.targets[0]->op_name(), "FusedAssign") << listing(c);
+  EXPECT_EQ(count_ops(c, "Assign") + count_ops(c, "AssignSub"), 0) << listing(c);
+  EXPECT_EQ(program_of(*c.targets[0]).stored_externals().size(), 3u) << listing(c);
+  testing::expect_same_results(g, {}, {w_new.node}, feeds, c, /*steps=*/3);
+}
+
+// A control input that is not a store of the same update keeps the root out of any fusion.
+TEST(ElementwiseFusion, OtherControlInputsStillStopFusion) {
+  Graph g;
+  Output grad = ops::Placeholder(g, DType::kFloat32, {6}, "grad");
+  Output w = ops::Variable(g, normal({6}, 15), "w");
+  Output other = ops::Exp(grad, "other");
+  Output w_new = ops::AssignSub(w, grad * 0.5, "w_new");
+  g.add_control_input(w_new.node, other.node);
+  const Session::Feeds feeds{{grad, normal({6}, 16)}};
+  compiler::CompiledGraph c = testing::prepare(g, {other}, {w_new.node}, feeds);
+  compiler::make_elementwise_fusion()->run(c);
+  EXPECT_EQ(count_ops(c, "AssignSub"), 1) << listing(c);
+  testing::expect_same_results(g, {other}, {w_new.node}, feeds, c, /*steps=*/2);
 }
 
 // A delta that is also fetched must be stored whole: its chain is fused, and the update
