@@ -1,6 +1,7 @@
-// MatMul: C = op(A) * op(B) on Eigen's GEMM. Transposes are views, never copies. Large
-// products are split into fixed column or row panels of C run in parallel; the panels depend
-// only on the shapes, so the bits do not depend on the thread count.
+// MatMul: C = op(A) * op(B) on Eigen's GEMM, or for large float32 products on oneDNN's.
+// Transposes are views (oneDNN reads a transposed A from a per-panel copy).
+// Large products are split into fixed column or row panels of C run in parallel; the panels
+// depend only on the shapes, so the bits do not depend on the thread count.
 //
 // Mixed precision: A and B may both be bfloat16; C is then float32 (the products of bfloat16
 // values are exact in float32 and summed in float32), on oneDNN's AMX kernels.
@@ -22,6 +23,10 @@ using Grads = std::vector<Output>;
 // Panel width of C per task, and the work below which one call is cheaper than tasks.
 constexpr int64_t kPanel = 128;
 constexpr int64_t kParallelFlops = 1 << 20;
+// float32 products of at least this many multiply-adds run on oneDNN: 1.7x Eigen's speed at
+// 1024^3, but no faster at the seed model's shapes (~40 M; bench/README.md, issue 13), where
+// its per-call repacking of B into 50-row halves costs what its kernel gains.
+constexpr int64_t kOneDnnFloat32Work = int64_t{1} << 28;
 
 // Called on the thread that just computed block [r0, r0 + rows) x [c0, c0 + cols) of C,
 // with where that block is and its row stride.
@@ -32,7 +37,7 @@ using PanelFn = std::function<void(int64_t r0, int64_t rows, int64_t c0, int64_t
 // in parallel. Row panels whenever there are rows for two: they are contiguous in C, so an
 // epilogue runs over each as one range (per-row calls of a long update program cost more
 // than the arithmetic). Column panels only for short, wide products (a batch of 100 x 500),
-// unless `rows_only` (oneDNN's AMX kernels need C's rows whole), which takes half panels.
+// unless `rows_only` (oneDNN's kernels need C's rows whole), which takes two halves.
 // The panels depend only on the shapes: the same bits for any thread count.
 template <typename Fn>
 void for_each_panel(int64_t m, int64_t n, int64_t k, bool rows_only, Fn&& block) {
@@ -41,7 +46,8 @@ void for_each_panel(int64_t m, int64_t n, int64_t k, bool rows_only, Fn&& block)
   } else if (m < 2 * kPanel && n > m && !rows_only) {
     parallel_blocks(n, kPanel, [&](int64_t c0, int64_t c1) { block(0, m, c0, c1 - c0); });
   } else {
-    const int64_t panel = m < 2 * kPanel ? kPanel / 2 : kPanel;
+    // Short products on oneDNN: two equal halves (a batch of 100 splits 50/50, not 64/36).
+    const int64_t panel = m >= 2 * kPanel ? kPanel : rows_only ? (m + 1) / 2 : kPanel / 2;
     parallel_blocks(m, panel, [&](int64_t r0, int64_t r1) { block(r0, r1 - r0, 0, n); });
   }
 }
@@ -63,27 +69,28 @@ void eigen_block(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t r0,
   else out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B.transpose());
 }
 
-// The same block from bfloat16 A and B, on oneDNN (one thread: ops/onednn_gemm.h). op(B)'s
-// columns c0.. are a strided view. Rows r0.. of A^T are copied to per-thread scratch first:
-// oneDNN's AMX kernels need the rows of A contiguous (strided ones fall back to gemm:jit,
-// about half as fast), and the copy is rows x k of a GEMM that is rows x k x n.
+// The same block on oneDNN (one thread: ops/onednn_gemm.h), from bfloat16 or float32 A and
+// B. op(B)'s columns c0.. are a strided view. Rows r0.. of A^T are copied to per-thread
+// scratch first: oneDNN's brgemm kernels need the rows of A contiguous (strided ones fall
+// back to gemm:jit, about half as fast), and the copy is rows x k of a GEMM that is rows x k x n.
+template <typename In>
 void onednn_block(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t r0, int64_t rows, int64_t c0,
                   int64_t cols, float* out, int64_t ld) {
+  using View = kernels::MatrixView<In>;
   const int64_t k = ta ? a.dim(0) : a.dim(1);
-  const bfloat16* pa = a.data<bfloat16>();
-  const bfloat16* pb = b.data<bfloat16>();
+  const In* pa = a.data<In>();
+  const In* pb = b.data<In>();
   if (ta) {
-    bfloat16* rows_of_at = kernels::thread_scratch<bfloat16, kernels::ScratchSlot::kOperand>(rows * k);
+    In* rows_of_at = kernels::thread_scratch<In, kernels::ScratchSlot::kOperand>(rows * k);
     const int64_t lda = a.dim(1);
     for (int64_t p = 0; p < k; ++p)
       for (int64_t i = 0; i < rows; ++i) rows_of_at[i * k + p] = pa[p * lda + r0 + i];
     pa = rows_of_at;
   }
-  const kernels::BFloat16View va = ta ? kernels::BFloat16View{pa, rows, k, k, 1}
-                                      : kernels::BFloat16View{pa + r0 * a.dim(1), rows, k, a.dim(1), 1};
-  const kernels::BFloat16View vb = tb ? kernels::BFloat16View{pb + c0 * b.dim(1), k, cols, 1, b.dim(1)}
-                                      : kernels::BFloat16View{pb + c0, k, cols, b.dim(1), 1};
-  kernels::onednn_bf16_gemm(va, vb, out, ld);
+  const View va = ta ? View{pa, rows, k, k, 1} : View{pa + r0 * a.dim(1), rows, k, a.dim(1), 1};
+  const View vb = tb ? View{pb + c0 * b.dim(1), k, cols, 1, b.dim(1)} : View{pb + c0, k, cols, b.dim(1), 1};
+  if constexpr (std::is_same_v<In, bfloat16>) kernels::onednn_bf16_gemm(va, vb, out, ld);
+  else kernels::onednn_f32_gemm(va, vb, out, ld);
 }
 
 // bfloat16 operands as float32, exactly: where oneDNN has no bfloat16 GEMM (a CPU without
@@ -101,7 +108,10 @@ void matmul(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb, int64_t m,
             const PanelFn<T>& after_panel = {}) {
   if (m == 0 || n == 0) return;
   const bool bf16 = a_in.dtype() == DType::kBFloat16;
-  const bool on_onednn = bf16 && kernels::onednn_bf16_gemm_available();
+  const int64_t depth = ta ? a_in.dim(0) : a_in.dim(1);
+  const bool on_onednn = bf16 ? kernels::onednn_bf16_gemm_available()
+                              : std::is_same_v<T, float> && m * n * depth >= kOneDnnFloat32Work &&
+                                    kernels::onednn_f32_gemm_available();
   const Tensor a = bf16 && !on_onednn ? as_float32_operand(a_in) : a_in;
   const Tensor b = bf16 && !on_onednn ? as_float32_operand(b_in) : b_in;
   const int64_t k = ta ? a.dim(0) : a.dim(1);
@@ -111,7 +121,8 @@ void matmul(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb, int64_t m,
     if (k == 0) {
       for (int64_t r = 0; r < rows; ++r) std::fill_n(panel + r * ld, cols, T(0));
     } else if constexpr (std::is_same_v<T, float>) {
-      if (on_onednn) onednn_block(a, b, ta, tb, r0, rows, c0, cols, panel, ld);
+      if (on_onednn && bf16) onednn_block<bfloat16>(a, b, ta, tb, r0, rows, c0, cols, panel, ld);
+      else if (on_onednn) onednn_block<float>(a, b, ta, tb, r0, rows, c0, cols, panel, ld);
       else eigen_block<T>(a, b, ta, tb, r0, rows, c0, cols, panel, ld);
     } else {
       eigen_block<T>(a, b, ta, tb, r0, rows, c0, cols, panel, ld);

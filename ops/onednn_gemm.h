@@ -1,5 +1,7 @@
-// bfloat16 x bfloat16 -> float32 matrix products on oneDNN (AMX on this CPU: oneDNN 2.6.3
-// dispatches brg:avx512_core_amx_bf16; a K too small for AMX tiles gets avx512_core_bf16).
+// Matrix products on oneDNN: bfloat16 x bfloat16 -> float32 (AMX on this CPU: oneDNN 2.6.3
+// dispatches brg:avx512_core_amx_bf16; a K too small for AMX tiles gets avx512_core_bf16),
+// and float32 x float32 -> float32 (brg:avx512_core; ~1.7x Eigen's GEMM at 1024^3, no faster
+// at the seed model's shapes: MatMul uses it for large products only).
 //
 // Threading: Debian's oneDNN is OpenMP-threaded, and its OpenMP team fights oneTBB for the
 // cores. Horn instead splits a product into fixed panels (ops/matmul_op.cc) on oneTBB and
@@ -14,15 +16,20 @@
 namespace horn::kernels {
 
 // A row-major or transposed matrix view: element (i, j) is data[i * row_stride + j * col_stride].
-struct BFloat16View {
-  const bfloat16* data;
+template <typename T>
+struct MatrixView {
+  const T* data;
   int64_t rows, cols, row_stride, col_stride;
 };
+using BFloat16View = MatrixView<bfloat16>;
+using Float32View = MatrixView<float>;
 
-// Whether this CPU and oneDNN build run bfloat16 matrix products (probed once).
+// Whether this CPU and oneDNN build run bfloat16 (float32) matrix products (probed once).
 bool onednn_bf16_gemm_available();
+bool onednn_f32_gemm_available();
 
 // C[rows, cols] (row stride ldc) = A[rows, k] B[k, cols], float32 accumulation. k > 0.
 void onednn_bf16_gemm(const BFloat16View& a, const BFloat16View& b, float* c, int64_t ldc);
+void onednn_f32_gemm(const Float32View& a, const Float32View& b, float* c, int64_t ldc);
 
 }  // namespace horn::kernels
