@@ -70,10 +70,13 @@ class ProgramRunner {
       ext_.push_back({kind, t.data<T>(), nullptr, broadcast_strides(t.shape(), os_)});
     }
     // Variables the program stores into are read as they were before the program (the
-    // unfused graph orders every read of a variable before its write): each chunk of them is
-    // copied before any instruction runs.
+    // unfused graph orders every read of a variable before its write). Stores write each
+    // chunk straight into the variable, so a variable that an instruction reads at or after
+    // its first store is copied, chunk by chunk, before any instruction runs; the others
+    // (an optimizer's slots and weight, read only to compute their own new values) are read
+    // in place: two passes fewer per stored variable.
     for (int var : p_.stored_externals()) {
-      ext_[var].kind = Kind::kSnapshot;
+      ext_[var].kind = read_after_store(var) ? Kind::kSnapshot : Kind::kStoredInPlace;
       ext_[var].store = externals[var].data<T>();
     }
   }
@@ -104,6 +107,7 @@ class ProgramRunner {
         switch (x.kind) {
           case Kind::kScalar: in_ptr[j] = slot; continue;
           case Kind::kFull:
+          case Kind::kStoredInPlace:
           case Kind::kPanel: {
             const T* src = x.kind == Kind::kPanel ? panel + (c - s) : x.base + c;
             if (!ragged) {
@@ -128,13 +132,15 @@ class ProgramRunner {
           const int var = in.args[0].index;
           const T* old = current[var];
           const T* value = ref(in.args[1]);
+          // Whole packets go straight to the variable; a ragged chunk through tmp.
+          T* to = ragged ? tmp : ext_[var].store + c;
           switch (in.op->variable_update) {
-            case VariableUpdate::kAssign: std::copy_n(value, n, tmp); break;
-            case VariableUpdate::kAdd: for (int64_t i = 0; i < n; ++i) tmp[i] = old[i] + value[i]; break;
-            default: for (int64_t i = 0; i < n; ++i) tmp[i] = old[i] - value[i]; break;
+            case VariableUpdate::kAssign: std::copy_n(value, n, to); break;
+            case VariableUpdate::kAdd: for (int64_t i = 0; i < n; ++i) to[i] = old[i] + value[i]; break;
+            default: for (int64_t i = 0; i < n; ++i) to[i] = old[i] - value[i]; break;
           }
-          std::copy_n(tmp, len, ext_[var].store + c);
-          result[k] = current[var] = tmp;
+          if (ragged) std::copy_n(tmp, len, ext_[var].store + c);
+          result[k] = current[var] = to;
           continue;
         }
         arg_ptr.clear();
@@ -153,7 +159,19 @@ class ProgramRunner {
   }
 
  private:
-  enum class Kind { kFull, kScalar, kBroadcast, kSnapshot, kPanel };
+  enum class Kind { kFull, kScalar, kBroadcast, kSnapshot, kStoredInPlace, kPanel };
+
+  // Whether an instruction reads external `var` (not as a store's target) at or after the
+  // program's first store into it.
+  bool read_after_store(int var) const {
+    bool stored = false;
+    for (const ProgramInstruction& in : p_.instructions) {
+      for (size_t a = in.is_store() ? 1 : 0; a < in.args.size(); ++a)
+        if (stored && in.args[a].is_external() && in.args[a].index == var) return true;
+      if (in.is_store() && in.args[0].index == var) stored = true;
+    }
+    return false;
+  }
   struct External {
     Kind kind;
     const T* base;  // null for kPanel

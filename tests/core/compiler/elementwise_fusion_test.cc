@@ -160,6 +160,26 @@ TEST(ElementwiseFusion, StoreOrderedByAControlEdgeJoinsTheUpdate) {
   testing::expect_same_results(g, {}, {w_new.node}, feeds, c, /*steps=*/3);
 }
 
+// Stores write straight into their variable unless an instruction after the store reads the
+// variable's old value: here 2 * w (built after w's update, so later in the program) must
+// still see w from before the program, as the unfused graph's reads-before-writes order gives.
+TEST(ElementwiseFusion, ReadOfAVariableAfterItsStoreSeesTheOldValue) {
+  Graph g;
+  Output grad = ops::Placeholder(g, DType::kFloat32, {3, 700}, "grad");  // ragged last chunk
+  Output w = ops::Variable(g, normal({3, 700}, 17), "w");
+  Output m = ops::Variable(g, Tensor::zeros(DType::kFloat32, {3, 700}), "m");
+  Output w_new = ops::AssignSub(w, grad * 0.1, "w_new");
+  Output old_twice = ops::Mul(w, ops::Scalar(g, 2.0f), "old_twice");
+  Node* update = ops::Assign(m, old_twice + w_new, "m_new").node;
+  const Session::Feeds feeds{{grad, normal({3, 700}, 18)}};
+  compiler::CompiledGraph c = testing::prepare(g, {}, {update}, feeds);
+  EXPECT_TRUE(compiler::make_elementwise_fusion()->run(c));
+  ASSERT_EQ(c.targets[0]->op_name(), "FusedAssign") << listing(c);
+  const std::string ops = c.targets[0]->attrs.get<std::string>("ops");
+  EXPECT_LT(ops.find("AssignSub"), ops.find("Mul,Add")) << ops << ": the read of w comes after its store";
+  testing::expect_same_results(g, {}, {update}, feeds, c, /*steps=*/3);
+}
+
 // A control input that is not a store of the same update keeps the root out of any fusion.
 TEST(ElementwiseFusion, OtherControlInputsStillStopFusion) {
   Graph g;
