@@ -62,6 +62,15 @@ void for_each_window(const WindowGeometry& g, Fn&& fn) {
   });
 }
 
+// Gradients scatter into x-shaped zeros: each image's part is zeroed by the task that then
+// scatters into it (for_each_window gives an image to one task), in parallel and while it
+// is in cache, instead of one pass over the whole tensor on one thread first.
+template <typename T>
+void zero_image_at_first_window(T* dx, const WindowGeometry& g, int64_t n, int64_t oy, int64_t ox) {
+  const int64_t image = g.in_pixels() * g.channels;
+  if (oy == 0 && ox == 0) std::fill_n(dx + n * image, image, T(0));
+}
+
 // For each channel of an output pixel: the input pixel of its window's first maximum. The
 // first tap initialises and the rest compare-select without branches, so the compiler
 // vectorises over the channels; `Index` is int32 whenever an image's pixels fit, so the
@@ -112,8 +121,9 @@ void max_pool_route(const Tensor& x, const Tensor& grad, const WindowGeometry& g
   const T* in = x.data<T>();
   const T* gr = grad.data<T>();
   T* o = out.data<T>();
-  if (kScatter) std::fill_n(o, out.size(), T(0));
+  if (kScatter && g.out_h * g.out_w == 0) std::fill_n(o, out.size(), T(0));  // no window to do it
   for_each_window(g, [&](int64_t n, int64_t oy, int64_t ox, auto&& taps) {
+    if (kScatter) zero_image_at_first_window(o, g, n, oy, ox);
     thread_local std::vector<T> best;
     thread_local std::vector<Index> at;
     best.resize(c);
@@ -155,8 +165,9 @@ void avg_pool_grad(const Tensor& dy, const WindowGeometry& g, Tensor& dx) {
   const int64_t c = g.channels;
   const T* gr = dy.data<T>();
   T* out = dx.data<T>();
-  std::fill_n(out, dx.size(), T(0));
+  if (g.out_h * g.out_w == 0) std::fill_n(out, dx.size(), T(0));  // no window to do it
   for_each_window(g, [&](int64_t n, int64_t oy, int64_t ox, auto&& taps) {
+    zero_image_at_first_window(out, g, n, oy, ox);
     int64_t count = 0;
     taps([&](int64_t) { ++count; });
     const kernels::ConstArrayMap<T> d(gr + ((n * g.out_h + oy) * g.out_w + ox) * c, c);
