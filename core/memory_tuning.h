@@ -20,7 +20,9 @@ namespace horn {
 void set_keep_freed_memory(bool keep);
 
 // Tensor buffers of 16 KB and more are recycled by exact size: a training step allocates
-// the same shapes every time. The pool keeps at most `bytes` of free buffers (default
+// the same shapes every time. Buffers of 16 MB and more (data sets) are rounded up to whole
+// 2 MB pages and advised to use transparent huge pages (MADV_HUGEPAGE): shuffled mini-batches
+// gather scattered rows from them, and with 4 KB pages each row was a TLB miss. The pool keeps at most `bytes` of free buffers (default
 // 512 MB); lowering the limit frees what is above it.
 void set_buffer_pool_limit(size_t bytes);
 size_t buffer_pool_limit();
