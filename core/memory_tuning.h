@@ -19,10 +19,18 @@ namespace horn {
 // default; the examples and benchmarks turn it on. It changes speed, never results.
 void set_keep_freed_memory(bool keep);
 
+// 64-byte-aligned memory for tensor buffers and a plan's arenas; release it with std::free.
+// From 16 MB on it is whole 2 MB pages (the size rounded up, at most 1/8 more) advised to use
+// transparent huge pages (MADV_HUGEPAGE): one TLB entry per 2 MB instead of 512. In a virtual
+// machine every TLB miss is a nested page walk: shuffled mini-batches gathered from a data
+// set, and a convolutional network's step sweeping its 90 MB arena, missed on most accesses.
+// Null if out of memory.
+void* allocate_buffer_memory(size_t bytes);
+// The bytes allocate_buffer_memory actually reserves for a request of `bytes`.
+size_t buffer_memory_size(size_t bytes);
+
 // Tensor buffers of 16 KB and more are recycled by exact size: a training step allocates
-// the same shapes every time. Buffers of 16 MB and more (data sets) are rounded up to whole
-// 2 MB pages and advised to use transparent huge pages (MADV_HUGEPAGE): shuffled mini-batches
-// gather scattered rows from them, and with 4 KB pages each row was a TLB miss. The pool keeps at most `bytes` of free buffers (default
+// the same shapes every time. The pool keeps at most `bytes` of free buffers (default
 // 512 MB); lowering the limit frees what is above it.
 void set_buffer_pool_limit(size_t bytes);
 size_t buffer_pool_limit();

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "core/memory_tuning.h"
 #include "core/op_registry.h"
 #include "core/session.h"
 
@@ -29,7 +30,7 @@ std::shared_ptr<uint8_t> ArenaPool::take() {
       return arena;
     }
   }
-  auto* base = static_cast<uint8_t*>(std::aligned_alloc(64, bytes_));
+  auto* base = static_cast<uint8_t*>(allocate_buffer_memory(bytes_));
   if (!base) fail("Session: out of memory for a ", bytes_, "-byte arena");
   return std::shared_ptr<uint8_t>(base, [](uint8_t* p) { std::free(p); });
 }

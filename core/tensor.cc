@@ -1,7 +1,5 @@
 #include "core/tensor.h"
 
-#include <sys/mman.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -19,8 +17,6 @@
 
 namespace horn {
 namespace {
-
-constexpr size_t kHugePage = size_t{2} << 20;  // x86-64's transparent huge page
 
 // Recycles large buffers by exact size. A training step allocates the same shapes every
 // time; without reuse each large buffer is a fresh mmap whose pages fault in (zeroed by
@@ -44,15 +40,9 @@ class BufferPool {
     }
     return fresh(bytes);
   }
-  // Whole 2 MB pages for buffers that fill them (see allocate), marked for transparent huge
-  // pages: one TLB entry per 2 MB instead of 512. In a virtual machine every TLB miss is a
-  // nested page walk; shuffled mini-batches gathered from a large training set missed on
-  // nearly every row, and an optimizer sweeping its weights and slots on every page.
   static uint8_t* fresh(size_t bytes) {
-    const bool huge = bytes % kHugePage == 0;
-    void* p = std::aligned_alloc(huge ? kHugePage : 64, bytes);
+    void* p = allocate_buffer_memory(bytes);
     if (!p) fail("Tensor: out of memory allocating ", bytes, " bytes");
-    if (huge) madvise(p, bytes, MADV_HUGEPAGE);  // advice only: failure (no THP) changes nothing
     return static_cast<uint8_t*>(p);
   }
   void give(uint8_t* p, size_t bytes) {
@@ -107,13 +97,10 @@ class BufferPool {
 
 // Below this, malloc's own free lists are as fast as a pool.
 constexpr size_t kPooledBytes = 16 * 1024;
-// From this size on a buffer is rounded up to whole huge pages (at most 1/8 more memory).
-constexpr size_t kHugePageBytes = size_t{16} << 20;
 
 std::shared_ptr<uint8_t> allocate(size_t bytes) {
   if (bytes == 0) return nullptr;
-  const size_t rounded = bytes >= kHugePageBytes ? (bytes + kHugePage - 1) / kHugePage * kHugePage
-                                                 : (bytes + 63) / 64 * 64;
+  const size_t rounded = buffer_memory_size(bytes);  // the pool's key: sizes it really holds
   if (rounded >= kPooledBytes) {
     uint8_t* p = BufferPool::instance().take(rounded);
     return std::shared_ptr<uint8_t>(p, [rounded](uint8_t* q) { BufferPool::instance().give(q, rounded); });
