@@ -1,5 +1,8 @@
 #include "core/memory_tuning.h"
 
+#include <cstdint>
+#include <cstdlib>
+
 #include "tests/test_util.h"
 
 namespace horn {
@@ -34,6 +37,29 @@ TEST(MemoryTuning, BufferPoolIsBoundedAndCanBeReleased) {
   EXPECT_EQ(buffer_pool_cached_bytes(), 0u);
   Tensor again = Tensor::ones(f32, {64 * 1024});  // allocating after a release still works
   EXPECT_EQ(again.data<float>()[64 * 1024 - 1], 1.0f);
+}
+
+// Buffers below 16 MB are rounded to 64 bytes; from 16 MB on to whole 2 MB pages, placed on
+// a page boundary (so that transparent huge pages can back them), and usable to the last byte.
+TEST(MemoryTuning, LargeBuffersTakeWholeHugePages) {
+  EXPECT_EQ(buffer_memory_size(1), 64u);
+  EXPECT_EQ(buffer_memory_size((size_t{16} << 20) - 1), size_t{16} << 20);
+  EXPECT_EQ(buffer_memory_size(size_t{16} << 20), size_t{16} << 20);
+  EXPECT_EQ(buffer_memory_size((size_t{16} << 20) + 1), size_t{18} << 20);
+  for (size_t bytes : {size_t{1000}, (size_t{20} << 20) + 3}) {
+    auto* p = static_cast<unsigned char*>(allocate_buffer_memory(bytes));
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % (bytes < (size_t{16} << 20) ? 64 : size_t{2} << 20), 0u);
+    p[0] = 1;
+    p[buffer_memory_size(bytes) - 1] = 2;
+    EXPECT_EQ(p[0] + p[buffer_memory_size(bytes) - 1], 3);
+    std::free(p);
+  }
+  Tensor big(f32, {5 << 20});  // 20 MB: pooled under its rounded size
+  release_buffer_pool();
+  { Tensor again(f32, {5 << 20}); }
+  EXPECT_EQ(buffer_pool_cached_bytes(), buffer_memory_size(size_t{20} << 20));
+  release_buffer_pool();
 }
 
 TEST(MemoryTuning, KeepFreedMemoryChangesNoResult) {
