@@ -79,6 +79,15 @@ class ProgramRunner {
       ext_[var].kind = read_after_store(var) ? Kind::kSnapshot : Kind::kStoredInPlace;
       ext_[var].store = externals[var].data<T>();
     }
+    // A store's result may live in its variable only if no later store overwrites it there
+    // (later instructions may still read the result).
+    for (size_t k = 0; k < p_.instructions.size(); ++k) {
+      const ProgramInstruction& in = p_.instructions[k];
+      bool last = in.is_store();
+      for (size_t later = k + 1; last && later < p_.instructions.size(); ++later)
+        last = !(p_.instructions[later].is_store() && p_.instructions[later].args[0].index == in.args[0].index);
+      stores_in_variable_.push_back(last);
+    }
   }
 
   // Computes output elements [s, e) on the calling thread.
@@ -132,14 +141,18 @@ class ProgramRunner {
           const int var = in.args[0].index;
           const T* old = current[var];
           const T* value = ref(in.args[1]);
-          // Whole packets go straight to the variable; a ragged chunk through tmp.
-          T* to = ragged ? tmp : ext_[var].store + c;
+          // Whole packets go straight to the variable (unless a later store overwrites it
+          // there); a ragged chunk through tmp.
+          const bool direct = !ragged && stores_in_variable_[k];
+          T* to = direct ? ext_[var].store + c : tmp;
           switch (in.op->variable_update) {
-            case VariableUpdate::kAssign: std::copy_n(value, n, to); break;
+            case VariableUpdate::kAssign:
+              if (value != to) std::copy_n(value, n, to);
+              break;
             case VariableUpdate::kAdd: for (int64_t i = 0; i < n; ++i) to[i] = old[i] + value[i]; break;
             default: for (int64_t i = 0; i < n; ++i) to[i] = old[i] - value[i]; break;
           }
-          if (ragged) std::copy_n(tmp, len, ext_[var].store + c);
+          if (!direct) std::copy_n(tmp, len, ext_[var].store + c);
           result[k] = current[var] = to;
           continue;
         }
@@ -183,6 +196,7 @@ class ProgramRunner {
   Shape os_;
   T* y_;
   std::vector<External> ext_;
+  std::vector<bool> stores_in_variable_;  // per instruction: a store that writes its result in place
 };
 
 }  // namespace horn::kernels

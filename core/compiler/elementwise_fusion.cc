@@ -30,7 +30,7 @@ class ElementwiseFusion : public Pass {
     bool changed = false;
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
       Node* root = *it;
-      if (taken[root] || !fusable(*root) || !control_inputs_join(*root, uses, taken)) continue;
+      if (taken[root] || !fusable(*root) || !control_inputs_join(g, *root, uses, taken)) continue;
       std::vector<Node*> group{root};
       taken[root] = true;
       for (Node* c : root->control_inputs) {
@@ -66,14 +66,15 @@ class ElementwiseFusion : public Pass {
   }
 
   // A root's control inputs must run before it. They can only be other stores of the same
-  // update that nothing else reads or waits for (Adadelta's slot update, which must follow
-  // the reads of the slot): they join the group, and the program runs them before the root.
-  // (Every read of a variable in a program sees its value from before the program.)
-  static bool control_inputs_join(const Node& root, std::map<const Node*, int>& uses,
+  // update that nothing else reads, fetches or waits for (Adadelta's slot update, which must
+  // follow the reads of the slot): they join the group, and the program runs them before the
+  // root. (The root cannot read the variable such a store writes: the Session runs every
+  // read of a variable before its write, which with the control edge is a cycle it refuses.)
+  static bool control_inputs_join(const CompiledGraph& g, const Node& root, std::map<const Node*, int>& uses,
                                   std::map<const Node*, bool>& taken) {
     for (const Node* c : root.control_inputs)
       if (!is_store(*c) || taken[c] || uses[c] != 1000 || !fusable(*c) || !c->control_inputs.empty() ||
-          c->output_shapes[0] != root.output_shapes[0])
+          g.is_fetched(c) || g.is_target(c) || c->output_shapes[0] != root.output_shapes[0])
         return false;
     return true;
   }

@@ -180,6 +180,22 @@ TEST(ElementwiseFusion, ReadOfAVariableAfterItsStoreSeesTheOldValue) {
   testing::expect_same_results(g, {}, {update}, feeds, c, /*steps=*/3);
 }
 
+// Two stores into one variable: the first's result, read after the second, is the value it
+// stored, not the second's, in whole chunks as in the ragged end.
+TEST(ElementwiseFusion, AStoreResultReadAfterALaterStoreToItsVariable) {
+  Graph g;
+  Output a = ops::Placeholder(g, DType::kFloat32, {2, 1040}, "a");  // 2080: whole chunks and a ragged end
+  Output v = ops::Variable(g, Tensor::zeros(DType::kFloat32, {2, 1040}), "v");
+  Output s1 = ops::Assign(v, a * 1.0f, "s1");
+  Output s2 = ops::AssignAdd(v, s1 * 2.0f, "s2");
+  Output r = ops::Square(s1, "r");  // built after s2: later in the program
+  Output y = ops::Add(s2, r, "y");
+  const Session::Feeds feeds{{a, normal({2, 1040}, 22)}};
+  compiler::CompiledGraph c = testing::prepare(g, {y}, {}, feeds);
+  EXPECT_TRUE(compiler::make_elementwise_fusion()->run(c));
+  testing::expect_same_results(g, {y}, {}, feeds, c, /*steps=*/2);
+}
+
 // A control input that is not a store of the same update keeps the root out of any fusion.
 TEST(ElementwiseFusion, OtherControlInputsStillStopFusion) {
   Graph g;
