@@ -13,6 +13,28 @@ std::vector<int> FusedProgram::stored_externals() const {
   return out;
 }
 
+bool FusedProgram::reads_after_store(int e) const {
+  bool stored = false;
+  for (const ProgramInstruction& in : instructions) {
+    for (size_t a = in.is_store() ? 1 : 0; a < in.args.size(); ++a)
+      if (stored && in.args[a].is_external() && in.args[a].index == e) return true;
+    if (in.is_store() && in.args[0].index == e) stored = true;
+  }
+  return false;
+}
+
+std::vector<bool> FusedProgram::last_stores() const {
+  std::vector<bool> last(instructions.size(), false);
+  std::vector<int> seen;  // variables stored into by later instructions
+  for (size_t k = instructions.size(); k-- > 0;) {
+    const ProgramInstruction& in = instructions[k];
+    if (!in.is_store()) continue;
+    last[k] = std::find(seen.begin(), seen.end(), in.args[0].index) == seen.end();
+    seen.push_back(in.args[0].index);
+  }
+  return last;
+}
+
 void FusedProgram::validate(const std::string& where, const std::vector<ProgramExternal>& externals, DType dtype,
                             const Shape& space) const {
   if (instructions.empty()) fail(where, ": the fused program has no instructions");

@@ -49,6 +49,12 @@ class FusedProgram {
 
   // The externals that instructions store into, each once, in first-store order.
   std::vector<int> stored_externals() const;
+  // Whether an instruction reads external `e` (not as a store's target) at or after the
+  // program's first store into it: the old value must then be kept aside.
+  bool reads_after_store(int e) const;
+  // Per instruction: whether it is the last store into its variable (a later store would
+  // overwrite, in the variable, the result that later instructions may still read).
+  std::vector<bool> last_stores() const;
   bool ends_with_store() const { return !instructions.empty() && instructions.back().is_store(); }
   // Throws an Error starting with `where` unless: there is at least one instruction; every
   // operand names an existing external or an earlier instruction; arities match the ops;

@@ -108,13 +108,12 @@ void matmul(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb, int64_t m,
             const PanelFn<T>& after_panel = {}) {
   if (m == 0 || n == 0) return;
   const bool bf16 = a_in.dtype() == DType::kBFloat16;
-  const int64_t depth = ta ? a_in.dim(0) : a_in.dim(1);
+  const int64_t k = ta ? a_in.dim(0) : a_in.dim(1);
   const bool on_onednn = bf16 ? kernels::onednn_bf16_gemm_available()
-                              : std::is_same_v<T, float> && m * n * depth >= kOneDnnFloat32Work &&
+                              : std::is_same_v<T, float> && m * n * k >= kOneDnnFloat32Work &&
                                     kernels::onednn_f32_gemm_available();
   const Tensor a = bf16 && !on_onednn ? as_float32_operand(a_in) : a_in;
   const Tensor b = bf16 && !on_onednn ? as_float32_operand(b_in) : b_in;
-  const int64_t k = ta ? a.dim(0) : a.dim(1);
   for_each_panel(m, n, k, on_onednn, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
     T* panel = c ? c + r0 * n + c0 : kernels::thread_scratch<T, kernels::ScratchSlot::kPanel>(rows * cols);
     const int64_t ld = c ? n : cols;

@@ -76,17 +76,8 @@ class ProgramRunner {
     // (an optimizer's slots and weight, read only to compute their own new values) are read
     // in place: two passes fewer per stored variable.
     for (int var : p_.stored_externals()) {
-      ext_[var].kind = read_after_store(var) ? Kind::kSnapshot : Kind::kStoredInPlace;
+      ext_[var].kind = p_.reads_after_store(var) ? Kind::kSnapshot : Kind::kStoredInPlace;
       ext_[var].store = externals[var].data<T>();
-    }
-    // A store's result may live in its variable only if no later store overwrites it there
-    // (later instructions may still read the result).
-    for (size_t k = 0; k < p_.instructions.size(); ++k) {
-      const ProgramInstruction& in = p_.instructions[k];
-      bool last = in.is_store();
-      for (size_t later = k + 1; last && later < p_.instructions.size(); ++later)
-        last = !(p_.instructions[later].is_store() && p_.instructions[later].args[0].index == in.args[0].index);
-      stores_in_variable_.push_back(last);
     }
   }
 
@@ -143,7 +134,7 @@ class ProgramRunner {
           const T* value = ref(in.args[1]);
           // Whole packets go straight to the variable (unless a later store overwrites it
           // there); a ragged chunk through tmp.
-          const bool direct = !ragged && stores_in_variable_[k];
+          const bool direct = !ragged && last_stores_[k];
           T* to = direct ? ext_[var].store + c : tmp;
           switch (in.op->variable_update) {
             case VariableUpdate::kAssign:
@@ -174,17 +165,6 @@ class ProgramRunner {
  private:
   enum class Kind { kFull, kScalar, kBroadcast, kSnapshot, kStoredInPlace, kPanel };
 
-  // Whether an instruction reads external `var` (not as a store's target) at or after the
-  // program's first store into it.
-  bool read_after_store(int var) const {
-    bool stored = false;
-    for (const ProgramInstruction& in : p_.instructions) {
-      for (size_t a = in.is_store() ? 1 : 0; a < in.args.size(); ++a)
-        if (stored && in.args[a].is_external() && in.args[a].index == var) return true;
-      if (in.is_store() && in.args[0].index == var) stored = true;
-    }
-    return false;
-  }
   struct External {
     Kind kind;
     const T* base;  // null for kPanel
@@ -196,7 +176,8 @@ class ProgramRunner {
   Shape os_;
   T* y_;
   std::vector<External> ext_;
-  std::vector<bool> stores_in_variable_;  // per instruction: a store that writes its result in place
+  // A store's result may live in its variable only if no later store overwrites it there.
+  std::vector<bool> last_stores_ = p_.last_stores();
 };
 
 }  // namespace horn::kernels

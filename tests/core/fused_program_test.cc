@@ -49,6 +49,22 @@ TEST(FusedProgram, RunsAChainAndAStoreAsTheUnfusedOpsWould) {
   EXPECT_TRUE(s.variable_value(v.node).bitwise_equal(want));
 }
 
+// What the program runner asks of a program with stores: which variables are read after
+// their store (their old values must be kept aside) and which stores are the last into
+// their variable (only those may leave their result in the variable).
+TEST(FusedProgram, KnowsReadsAfterStoresAndLastStores) {
+  FusedProgram p;
+  // r0 = Assign(e0, e1); r1 = Mul(e0, r0); r2 = AssignAdd(e0, r1); r3 = Assign(e2, e1)
+  p.instructions = {{&op("Assign"), {e(0), e(1)}},
+                    {&op("Mul"), {e(0), r(0)}},
+                    {&op("AssignAdd"), {e(0), r(1)}},
+                    {&op("Assign"), {e(2), e(1)}}};
+  EXPECT_TRUE(p.reads_after_store(0)) << "Mul reads e0 after its first store";
+  EXPECT_FALSE(p.reads_after_store(1)) << "e1 is never stored into";
+  EXPECT_FALSE(p.reads_after_store(2));
+  EXPECT_EQ(p.last_stores(), (std::vector<bool>{false, false, true, true}));
+}
+
 TEST(FusedProgram, RefusesOperandsThatDoNotExist) {
   Graph g;
   Output x = ops::Const(g, Tensor::zeros(DType::kFloat32, {4}));
