@@ -230,6 +230,28 @@ void BM_StreamTriad(benchmark::State& state) {  // a = b + s * c: read 2n, write
 }
 BENCHMARK(BM_StreamTriad)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 
+// ---- optimizer updates: one fused program over a weight and its slots ----
+
+// One Keras Adam step on the seed model's first kernel (784 x 500, with its m and v slots),
+// the gradient fed: the compiler fuses the update into one FusedAssign program, so this is
+// the program runner's speed. Bytes counted: read g, w, m, v; write w, m, v.
+void BM_AdamUpdate(benchmark::State& state) {
+  Graph g;
+  const Shape shape{784, 500};
+  Output w = ops::Variable(g, Tensor::uniform(f32, shape, -0.1, 0.1, 1), "w");
+  Output grad = ops::Placeholder(g, f32, shape, "grad");
+  keras::optimizers::Adam adam;
+  const std::vector<Node*> step = adam.apply_gradients({grad}, {w});
+  Session s(g, {.num_threads = static_cast<int>(state.range(0))});
+  s.initialize_variables();
+  const Session::Feeds feeds{{grad, Tensor::uniform(f32, shape, -1, 1, 2)}};
+  s.run(feeds, {}, step);  // warm-up: plan and buffers
+  for (auto _ : state) s.run(feeds, {}, step);
+  state.SetBytesProcessed(state.iterations() * shape.num_elements() * 4 * 7);
+  state.SetItemsProcessed(state.iterations() * shape.num_elements());
+}
+BENCHMARK(BM_AdamUpdate)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
 // ---- end to end: the brief's model ----
 
 // One Adam step on a batch of 100; an epoch of MNIST is 600 of them (bench/report.py shows it).

@@ -17,8 +17,9 @@ namespace {
 using kernels::kColumnBlock;
 using kernels::kReduceBlock;
 
-// Elements computed per call of the program when reducing rows or columns: a few L1 chunks.
-constexpr int64_t kPiece = 4 * kernels::kChunk;
+// Elements computed per call of the program when reducing rows or columns (a few of the
+// program runner's chunks).
+constexpr int64_t kPiece = 4096;
 
 // Room for n values placed so that the first sits at the alignment that element `at` of
 // an aligned tensor would have (Eigen's sum then peels the same leading elements).

@@ -15,7 +15,10 @@
 
 namespace horn::kernels {
 
-inline constexpr int64_t kChunk = 1024;  // divides kElementwiseBlock; 4 KiB of floats per temporary
+// Divides kElementwiseBlock. 1 KiB of floats per temporary: an optimizer update's ~25
+// temporaries then fit in L1 together. At 4 KiB they spilled to L2, and the Adam update
+// of a 784x512 kernel took ~30% longer (bench/README.md, issue 13, fifth part).
+inline constexpr int64_t kChunk = 256;
 static_assert(kElementwiseBlock % kChunk == 0 && kChunk % kSimdWidth == 0);
 
 // slot[0..len) = a broadcast operand's values at output elements [start, start + len).
