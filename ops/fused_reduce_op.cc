@@ -9,6 +9,7 @@
 // (Eigen peels unaligned leading elements), so fused and unfused results are bitwise equal.
 #include "ops/ops.h"
 #include "ops/program_runner.h"
+#include "ops/reduction.h"
 #include "ops/shape_fns.h"
 
 namespace horn::ops {
@@ -65,23 +66,32 @@ void fused_reduce(KernelContext& k) {
         for (int64_t i = 0; i < rows; ++i) y[r + i] = kernels::ConstArrayMap<T>(v + i * l.reduced, l.reduced).sum();
       }
     });
-  } else {  // a middle axis: rows of `inner` values accumulated in order, per column block
+  } else {  // a middle axis: rows of `inner` values accumulated in order, per column and row block
     const int64_t col_blocks = (l.inner + kColumnBlock - 1) / kColumnBlock;
-    parallel_blocks(l.outer * col_blocks, 1, [&](int64_t task, int64_t) {
-      const int64_t o = task / col_blocks, c0 = (task % col_blocks) * kColumnBlock;
+    const int64_t row_blocks = kernels::row_blocks(l.reduced);
+    std::vector<T> partial(row_blocks > 1 ? l.outer * row_blocks * l.inner : 0);
+    parallel_blocks(l.outer * col_blocks * row_blocks, 1, [&](int64_t task, int64_t) {
+      const int64_t rb = task % row_blocks, o = task / row_blocks / col_blocks;
+      const int64_t c0 = (task / row_blocks % col_blocks) * kColumnBlock;
       const int64_t width = std::min(kColumnBlock, l.inner - c0);
-      kernels::MutArrayMap<T> acc(y + o * l.inner + c0, width);
+      T* dst = row_blocks == 1 ? y + o * l.inner + c0 : partial.data() + (o * row_blocks + rb) * l.inner + c0;
+      kernels::MutArrayMap<T> acc(dst, width);
       acc.setZero();
       const int64_t slab = o * l.reduced * l.inner;
       // With one column block, whole rows are contiguous: compute several per call.
       const int64_t rows_per_piece = col_blocks == 1 ? std::max<int64_t>(1, kPiece / l.inner) : 1;
-      for (int64_t r = 0; r < l.reduced; r += rows_per_piece) {
-        const int64_t rows = std::min(rows_per_piece, l.reduced - r);
+      const int64_t r_end = std::min(l.reduced, (rb + 1) * kernels::kReduceRows);
+      for (int64_t r = rb * kernels::kReduceRows; r < r_end; r += rows_per_piece) {
+        const int64_t rows = std::min(rows_per_piece, r_end - r);
         const int64_t s = slab + r * l.inner + c0;
         const T* v = compute(s, s + (rows - 1) * l.inner + width);
         for (int64_t i = 0; i < rows; ++i) acc += kernels::ConstArrayMap<T>(v + i * l.inner, width);
       }
     });
+    if (row_blocks > 1)
+      for (int64_t o = 0; o < l.outer; ++o)
+        kernels::combine_row_blocks(partial.data() + o * row_blocks * l.inner, row_blocks, l.inner, l.inner,
+                                    /*max=*/false, y + o * l.inner);
   }
   if (k.attrs().get<bool>("mean")) {
     const int64_t count = space.num_elements() / k.output(0).size();

@@ -13,6 +13,7 @@
 #include "ops/onednn_gemm.h"
 #include "ops/ops.h"
 #include "ops/program_runner.h"
+#include "ops/reduction.h"
 #include "ops/shape_fns.h"
 
 namespace horn::ops {
@@ -189,12 +190,20 @@ void fused_matmul_shape(ShapeContext& c) {
 // Output 1 of a FusedMatMul with "column_sum": the sums (or means) of C's columns, made by
 // the compiler's reduction fusion from the bias gradient that reads C. A panel that holds
 // whole columns sums them right after its epilogue; row panels leave it to one pass at the
-// end. Each column is summed from row 0 down, as kernels::reduce does: the same bits.
+// end. Columns are summed as kernels::reduce sums a middle axis (ops/reduction.h): in
+// blocks of kReduceRows rows, each from its first row down, the blocks' partials added in
+// order. The same bits.
 template <typename T>
 void column_sums(const T* c, int64_t m, int64_t n, int64_t c0, int64_t cols, T* sums) {
-  kernels::MutArrayMap<T> acc(sums + c0, cols);
-  acc.setZero();
-  for (int64_t r = 0; r < m; ++r) acc += kernels::ConstArrayMap<T>(c + r * n + c0, cols);
+  const int64_t blocks = kernels::row_blocks(m);
+  std::vector<T> partial(blocks > 1 ? blocks * cols : 0);
+  for (int64_t b = 0; b < blocks; ++b) {
+    kernels::MutArrayMap<T> acc(blocks == 1 ? sums + c0 : partial.data() + b * cols, cols);
+    acc.setZero();
+    for (int64_t r = b * kernels::kReduceRows; r < std::min(m, (b + 1) * kernels::kReduceRows); ++r)
+      acc += kernels::ConstArrayMap<T>(c + r * n + c0, cols);
+  }
+  if (blocks > 1) kernels::combine_row_blocks(partial.data(), blocks, cols, cols, /*max=*/false, sums + c0);
 }
 
 // FusedMatMul, made by the compiler: MatMul followed by an elementwise epilogue (bias add,
