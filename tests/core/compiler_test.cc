@@ -385,9 +385,10 @@ TEST(CompilerDifferential, ThousandRandomGraphsMatchTheReferenceInterpreterBitwi
 // loop's chunk (1 x 1023..1025 = kChunk), the elementwise block (64 x 1024 and 128 x 512 =
 // kElementwiseBlock), GEMM panels (127..129 and 257 rows or columns, kPanel = 128) and the
 // serial GEMM limit (128 x 64 x 128 = kParallelFlops), the all-element reduction block
-// (128 x 128 = kReduceBlock; 127 x 129 one below) and column blocks (511..513 columns,
-// kColumnBlock = 512). Block sizes depend only on the problem, so every thread count must
-// give the reference's bits.
+// (128 x 128 = kReduceBlock; 127 x 129 one below), column blocks (511..513 columns,
+// kColumnBlock = 512) and row blocks of a middle-axis sum (257 rows, kReduceRows = 256).
+// Block sizes depend only on the problem, so every thread count must give the reference's
+// bits.
 TEST(CompilerDifferential, RandomGraphsAcrossKernelBlockBoundariesMatchTheReferenceBitwise) {
   const Sizes boundaries{{1, 64, 127, 128, 129, 257},
                          {64, 127, 128, 129, 511, 512, 513, 1023, 1024, 1025},

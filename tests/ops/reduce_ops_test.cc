@@ -34,6 +34,37 @@ TEST(ReduceOps, LargeSumIsAccurateAndEmptyReductionsHaveIdentities) {
   expect_near(eval(ops::Sum(e, {0})), {3}, {0, 0, 0});
 }
 
+// A middle axis is summed in blocks of 256 rows, each from its first row, and the blocks'
+// partials added in order (ops/reduction.h), by the plain reduction and by the compiler's
+// fused one alike, on any thread count. A column of 1e8 then 511 ones tells the association
+// apart: summed from the top, every 1 is lost to rounding (1e8); in blocks, the second
+// block's 256 ones survive (1e8 + 256). Max reductions are exact in any order.
+TEST(ReduceOps, MiddleAxisSumsRunInFixedRowBlocks) {
+  Graph g;
+  Tensor v = Tensor::ones(DType::kFloat32, {512, 3});
+  for (int64_t c = 0; c < 3; ++c) v.data<float>()[c] = 1e8f;
+  v.data<float>()[2] = -5;  // a column with nothing lost: 506
+  Output x = ops::Placeholder(g, DType::kFloat32, {512, 3}, "x");
+  Output plain = ops::Sum(x, {0});
+  Output fused = ops::Sum(ops::Relu(x) * 2.0, {0});  // a FusedReduce
+  Output top = ops::Max(x, {0});
+  // A GEMM's column sums (FusedMatMul "column_sum"): relu(x times the identity), summed.
+  Output product_sums =
+      ops::Sum(ops::Relu(ops::MatMul(x, ops::Const(g, F({3, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1})))), {0});
+  for (int threads : {1, 2, 3}) {
+    Session s(g, {.num_threads = threads});
+    const std::vector<Tensor> r = s.run({{x, v}}, {plain, fused, top, product_sums});
+    EXPECT_EQ(r[3].data<float>()[0], 1e8f + 256) << threads << " threads";
+    EXPECT_EQ(r[3].data<float>()[2], 511) << threads << " threads";
+    EXPECT_EQ(r[0].data<float>()[0], 1e8f + 256) << threads << " threads";
+    EXPECT_EQ(r[0].data<float>()[2], 506) << threads << " threads";
+    EXPECT_EQ(r[1].data<float>()[0], 2e8f + 512) << threads << " threads";
+    EXPECT_EQ(r[1].data<float>()[2], 1022) << threads << " threads";
+    EXPECT_EQ(r[2].data<float>()[1], 1e8f) << threads << " threads";
+    EXPECT_EQ(r[2].data<float>()[2], 1) << threads << " threads";
+  }
+}
+
 TEST(ReduceOps, ArgMax) {
   Graph g;
   Output x = ops::Const(g, F({2, 3}, {1, 9, 3, 7, 5, 6}));
