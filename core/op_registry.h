@@ -35,6 +35,10 @@ enum OpTraits : uint32_t {
   // A FusedMatMul-like op that can also emit the column sums of its rank-2 output as
   // output 1 (attributes "column_sum", "mean", "reduced_shape"): a bias gradient.
   kColumnSums = 1 << 9,
+  // A fused op whose program's values (output 1 of a FusedReduce, output 0 otherwise) can
+  // also be written rounded to bfloat16, as an extra last output (attribute
+  // "bfloat16_copy"): a Cast of them to bfloat16 in the same pass (core/compiler/cast_fusion.cc).
+  kBFloat16Copy = 1 << 10,
 };
 
 // The few ops the compiler and the Session must create or recognise as such: found by role
@@ -47,6 +51,7 @@ enum class OpRole {
   kFusedLoop,    // runs an elementwise FusedProgram (attribute "program") over its output
   kFusedUpdate,  // the same, with stores into variables: a fused optimizer update
   kFusedReduce,  // the same, summed over axes as it is computed (FusedReduce)
+  kCast,         // its output is its input converted to attribute "dtype"
 };
 
 // How an op writes its variable input 0 with its input 1 (Assign, AssignAdd, AssignSub).

@@ -170,6 +170,7 @@ HORN_REGISTER_OP({
         return {RoundToBFloat16(from.inputs[0])};
       return {Cast(g[0], n.inputs[0].dtype())};
     },
+    .role = OpRole::kCast,
     .simplify = identity_when_same_shape,
 });
 

@@ -98,8 +98,8 @@ template <typename Out, typename Run>
 void with_epilogue(KernelContext& k, Run&& run) {
   std::vector<Tensor> externals{k.output()};
   externals.insert(externals.end(), k.inputs.begin() + 2, k.inputs.end());
-  const kernels::ProgramRunner<Out> epilogue(program_of(k.node), externals, k.output().shape(),
-                                             k.output().data<Out>());
+  kernels::ProgramRunner<Out> epilogue(program_of(k.node), externals, k.output().shape(), k.output().data<Out>());
+  if (k.attrs().has("bfloat16_copy")) epilogue.set_bfloat16_copy(k.outputs.back().data<bfloat16>());
   run([&](int64_t begin, int64_t end) { epilogue.run(begin, end); });
 }
 
@@ -177,6 +177,8 @@ void fused_shape(ShapeContext& c, void (*base)(ShapeContext&)) {
   base(c);
   shape_fns::validate_program(c, c.output_shapes[0], c.output_dtypes[0], /*epilogue=*/true);
   if (!program_of(c.node).stored_externals().empty()) c.error("an epilogue cannot store into variables");
+  const Shape y = c.output_shapes[0];
+  shape_fns::add_bfloat16_copy(c, y, c.output_dtypes[0]);
 }
 
 HORN_REGISTER_OP({
@@ -233,7 +235,7 @@ HORN_REGISTER_OP({
 });
 
 HORN_REGISTER_OP({
-    .name = "FusedConv2D", .num_inputs = -1,
+    .name = "FusedConv2D", .num_inputs = -1, .num_outputs = -1, .traits = kBFloat16Copy,
     .shape_fn = [](ShapeContext& c) { fused_shape(c, conv_shape); },
     .kernel = dispatch<FusedForward>,
     .differentiable = false,  // made by the compiler after differentiation
@@ -242,7 +244,7 @@ HORN_REGISTER_OP({
 });
 
 HORN_REGISTER_OP({
-    .name = "FusedConv2DBackpropInput", .num_inputs = -1,
+    .name = "FusedConv2DBackpropInput", .num_inputs = -1, .num_outputs = -1, .traits = kBFloat16Copy,
     .shape_fn = [](ShapeContext& c) { fused_shape(c, input_grad_shape_fn); },
     .kernel = dispatch<FusedInputGrad>,
     .differentiable = false,

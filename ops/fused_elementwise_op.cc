@@ -14,10 +14,12 @@
 namespace horn::ops {
 namespace {
 
-void run_program(const FusedProgram& program, std::vector<Tensor>& inputs, Tensor& out, bool writes_out) {
+void run_program(const FusedProgram& program, std::vector<Tensor>& inputs, Tensor& out, bool writes_out,
+                 bfloat16* copy = nullptr) {
   kernels::dispatch_float(out.dtype(), [&](auto v) {
     using T = decltype(v);
-    const kernels::ProgramRunner<T> runner(program, inputs, out.shape(), writes_out ? out.data<T>() : nullptr);
+    kernels::ProgramRunner<T> runner(program, inputs, out.shape(), writes_out ? out.data<T>() : nullptr);
+    if (copy) runner.set_bfloat16_copy(copy);
     parallel_blocks(out.size(), kElementwiseBlock, [&](int64_t s, int64_t e) { runner.run(s, e); });
   });
 }
@@ -27,12 +29,18 @@ void fused_shape(ShapeContext& c) {
   const DType dtype = c.attrs().get<DType>("dtype");
   shape_fns::validate_program(c, shape, dtype);
   c.set_output(dtype, shape);
+  shape_fns::add_bfloat16_copy(c, shape, dtype);
 }
 
 HORN_REGISTER_OP({
-    .name = "FusedElementwise", .num_inputs = -1, .traits = kElementwise | kBroadcasting | kInPlace,
+    .name = "FusedElementwise", .num_inputs = -1,
+    .num_outputs = -1,
+    .traits = kElementwise | kBroadcasting | kInPlace | kBFloat16Copy,
     .shape_fn = fused_shape,
-    .kernel = [](KernelContext& k) { run_program(program_of(k.node), k.inputs, k.output(), true); },
+    .kernel = [](KernelContext& k) {
+      bfloat16* copy = k.outputs.size() > 1 ? k.output(1).data<bfloat16>() : nullptr;
+      run_program(program_of(k.node), k.inputs, k.output(), true, copy);
+    },
     .differentiable = false,  // made by the compiler after differentiation
     .role = OpRole::kFusedLoop,
 });

@@ -39,7 +39,8 @@ void fused_reduce(KernelContext& k) {
   HORN_ASSERT(l.contiguous && space.num_elements() > 0, "FusedReduce '", k.node.name, "': bad reduction");
   const bool keep = k.attrs().get<bool>("keep_values");
   T* values = keep ? k.output(1).data<T>() : nullptr;
-  const kernels::ProgramRunner<T> program(program_of(k.node), k.inputs, space, values);
+  kernels::ProgramRunner<T> program(program_of(k.node), k.inputs, space, values);
+  if (k.attrs().has("bfloat16_copy")) program.set_bfloat16_copy(k.outputs.back().data<bfloat16>());
   // The program's values at elements [s, e), in `values` or in scratch at the same alignment.
   auto compute = [&](int64_t s, int64_t e) {
     T* dst = keep ? values + s : piece<T>(e - s, s);
@@ -100,7 +101,7 @@ void fused_reduce(KernelContext& k) {
 }
 
 HORN_REGISTER_OP({
-    .name = "FusedReduce", .num_inputs = -1, .num_outputs = -1, .traits = kReduction,
+    .name = "FusedReduce", .num_inputs = -1, .num_outputs = -1, .traits = kReduction | kBFloat16Copy,
     .shape_fn = [](ShapeContext& c) {
       const Shape& shape = c.attrs().get<Shape>("shape");
       const DType dtype = c.attrs().get<DType>("dtype");
@@ -108,6 +109,9 @@ HORN_REGISTER_OP({
       if (!program_of(c.node).stored_externals().empty()) c.error("a reduction's program cannot store into variables");
       c.set_output(dtype, c.attrs().get<Shape>("reduced_shape"));
       if (c.attrs().get<bool>("keep_values")) c.set_output(dtype, shape);
+      if (c.attrs().has("bfloat16_copy") && !c.attrs().get<bool>("keep_values"))
+        c.error("a bfloat16 copy needs the values kept (keep_values)");
+      shape_fns::add_bfloat16_copy(c, shape, dtype);
     },
     .kernel = [](KernelContext& k) {
       kernels::dispatch_float(k.output(0).dtype(), [&](auto v) { fused_reduce<decltype(v)>(k); });

@@ -211,11 +211,14 @@ void column_sums(const T* c, int64_t m, int64_t n, int64_t c0, int64_t cols, T* 
 // hot in cache. Inputs: a, b, then the epilogue's other operands. In the "program"
 // (core/fused_program.h) external 0 is the product and external j >= 1 is input j + 1.
 HORN_REGISTER_OP({
-    .name = "FusedMatMul", .num_inputs = -1, .num_outputs = -1, .traits = kColumnSums,
+    .name = "FusedMatMul", .num_inputs = -1, .num_outputs = -1, .traits = kColumnSums | kBFloat16Copy,
     .shape_fn = [](ShapeContext& c) {
       fused_matmul_shape(c);
       if (!program_of(c.node).stored_externals().empty()) c.error("an epilogue cannot store: use FusedMatMulAssign");
-      if (c.attrs().has("column_sum")) c.set_output(c.output_dtypes[0], c.attrs().get<Shape>("reduced_shape"));
+      const Shape product = c.output_shapes[0];
+      const DType dtype = c.output_dtypes[0];
+      if (c.attrs().has("column_sum")) c.set_output(dtype, c.attrs().get<Shape>("reduced_shape"));
+      shape_fns::add_bfloat16_copy(c, product, dtype);
     },
     .kernel = [](KernelContext& k) {
       const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
@@ -224,9 +227,10 @@ HORN_REGISTER_OP({
       kernels::dispatch_float(k.output().dtype(), [&](auto v) {
         using T = decltype(v);
         T* c = k.output().data<T>();
-        const kernels::ProgramRunner<T> epilogue(program_of(k.node), externals, k.output().shape(), c);
+        kernels::ProgramRunner<T> epilogue(program_of(k.node), externals, k.output().shape(), c);
+        if (k.attrs().has("bfloat16_copy")) epilogue.set_bfloat16_copy(k.outputs.back().data<bfloat16>());
         const int64_t m = k.output().dim(0), n = k.output().dim(1);
-        T* sums = k.outputs.size() > 1 ? k.output(1).data<T>() : nullptr;
+        T* sums = k.attrs().has("column_sum") ? k.output(1).data<T>() : nullptr;
         std::atomic<bool> summed{false};
         matmul<T>(k.input(0), k.input(1), ta, tb, m, n, c, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols, T*, int64_t) {
           if (cols == n) epilogue.run(r0 * n, (r0 + rows) * n);  // whole rows: one range

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/bfloat16.h"
 #include "core/fused_program.h"
 #include "ops/kernel_util.h"
 
@@ -82,6 +83,13 @@ class ProgramRunner {
       ext_[var].kind = p_.reads_after_store(var) ? Kind::kSnapshot : Kind::kStoredInPlace;
       ext_[var].store = externals[var].data<T>();
     }
+  }
+
+  // Also writes the program's values rounded to bfloat16 (as Cast rounds them) to copy[i] for
+  // every element i it computes: a Cast to bfloat16 fused into the pass (float32 programs).
+  void set_bfloat16_copy(bfloat16* copy) {
+    HORN_ASSERT(!p_.ends_with_store(), "a program that ends with a store has no values to copy");
+    copy_ = copy;
   }
 
   // Computes output elements [s, e) on the calling thread.
@@ -162,10 +170,20 @@ class ProgramRunner {
         if (last && !direct) std::copy_n(tmp, len, y);
         result[k] = out;
       }
+      if (copy_) write_bfloat16_copy(result[n_ops - 1], len, copy_ + c);
     }
   }
 
  private:
+  static void write_bfloat16_copy(const T* values, int64_t len, bfloat16* to) {
+    if constexpr (std::is_same_v<T, float>) {
+      uint16_t* bits = reinterpret_cast<uint16_t*>(to);
+      for (int64_t i = 0; i < len; ++i) bits[i] = bfloat16_bits(values[i]);
+    } else {
+      HORN_ASSERT(false, "a bfloat16 copy is of float32 values");
+    }
+  }
+
   enum class Kind { kFull, kScalar, kBroadcast, kSnapshot, kStoredInPlace, kPanel };
 
   struct External {
@@ -179,6 +197,7 @@ class ProgramRunner {
   Shape os_;
   T* y_;
   std::vector<External> ext_;
+  bfloat16* copy_ = nullptr;
   // A store's result may live in its variable only if no later store overwrites it there.
   std::vector<bool> last_stores_ = p_.last_stores();
 };

@@ -76,4 +76,11 @@ void validate_program(ShapeContext& c, const Shape& space, DType dtype, bool epi
   program_of(c.node).validate(str_cat(c.node.op_name(), " '", c.node.name, "'"), externals, dtype, space);
 }
 
+void add_bfloat16_copy(ShapeContext& c, const Shape& space, DType dtype) {
+  if (!c.attrs().has("bfloat16_copy")) return;
+  if (dtype != DType::kFloat32) c.error("a bfloat16 copy is of float32 values, got ", dtype_name(dtype));
+  if (program_of(c.node).ends_with_store()) c.error("a program that ends with a store has no values to copy");
+  c.set_output(DType::kBFloat16, space);
+}
+
 }  // namespace horn::shape_fns

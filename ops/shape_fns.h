@@ -29,5 +29,8 @@ void same_shape_binary_float(ShapeContext& c);
 // externals are the node's inputs; for a GEMM epilogue (`epilogue`), external 0 is the
 // product and external j >= 1 is input j + 1.
 void validate_program(ShapeContext& c, const Shape& space, DType dtype, bool epilogue = false);
+// With attribute "bfloat16_copy" (an op with kBFloat16Copy): appends the output that holds
+// the program's values over `space` rounded to bfloat16; they must be float32 values.
+void add_bfloat16_copy(ShapeContext& c, const Shape& space, DType dtype);
 
 }  // namespace horn::shape_fns

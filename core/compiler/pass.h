@@ -31,6 +31,8 @@ std::unique_ptr<Pass> make_matmul_epilogue_fusion();
 // A sum or mean of an elementwise result is computed in the pass that makes the result
 // (FusedReduce, or a column-sum output of a FusedMatMul).
 std::unique_ptr<Pass> make_reduction_fusion();
+// A Cast to bfloat16 of a fused kernel's float32 values becomes an output of that kernel.
+std::unique_ptr<Pass> make_cast_fusion();
 
 // The default pipeline, in order.
 std::vector<std::unique_ptr<Pass>> default_pipeline();
