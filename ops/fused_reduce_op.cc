@@ -68,31 +68,19 @@ void fused_reduce(KernelContext& k) {
       }
     });
   } else {  // a middle axis: rows of `inner` values accumulated in order, per column and row block
-    const int64_t col_blocks = (l.inner + kColumnBlock - 1) / kColumnBlock;
-    const int64_t row_blocks = kernels::row_blocks(l.reduced);
-    std::vector<T> partial(row_blocks > 1 ? l.outer * row_blocks * l.inner : 0);
-    parallel_blocks(l.outer * col_blocks * row_blocks, 1, [&](int64_t task, int64_t) {
-      const int64_t rb = task % row_blocks, o = task / row_blocks / col_blocks;
-      const int64_t c0 = (task / row_blocks % col_blocks) * kColumnBlock;
-      const int64_t width = std::min(kColumnBlock, l.inner - c0);
-      T* dst = row_blocks == 1 ? y + o * l.inner + c0 : partial.data() + (o * row_blocks + rb) * l.inner + c0;
+    // With one column block, whole rows are contiguous: compute several per call.
+    const int64_t rows_per_piece = l.inner <= kColumnBlock ? std::max<int64_t>(1, kPiece / l.inner) : 1;
+    auto sum_rows = [&](int64_t o, int64_t c0, int64_t width, int64_t r0, int64_t r1, T* dst) {
       kernels::MutArrayMap<T> acc(dst, width);
       acc.setZero();
-      const int64_t slab = o * l.reduced * l.inner;
-      // With one column block, whole rows are contiguous: compute several per call.
-      const int64_t rows_per_piece = col_blocks == 1 ? std::max<int64_t>(1, kPiece / l.inner) : 1;
-      const int64_t r_end = std::min(l.reduced, (rb + 1) * kernels::kReduceRows);
-      for (int64_t r = rb * kernels::kReduceRows; r < r_end; r += rows_per_piece) {
-        const int64_t rows = std::min(rows_per_piece, r_end - r);
-        const int64_t s = slab + r * l.inner + c0;
+      for (int64_t r = r0; r < r1; r += rows_per_piece) {
+        const int64_t rows = std::min(rows_per_piece, r1 - r);
+        const int64_t s = (o * l.reduced + r) * l.inner + c0;
         const T* v = compute(s, s + (rows - 1) * l.inner + width);
         for (int64_t i = 0; i < rows; ++i) acc += kernels::ConstArrayMap<T>(v + i * l.inner, width);
       }
-    });
-    if (row_blocks > 1)
-      for (int64_t o = 0; o < l.outer; ++o)
-        kernels::combine_row_blocks(partial.data() + o * row_blocks * l.inner, row_blocks, l.inner, l.inner,
-                                    /*max=*/false, y + o * l.inner);
+    };
+    kernels::reduce_middle_axis(l, /*max=*/false, y, sum_rows);
   }
   if (k.attrs().get<bool>("mean")) {
     const int64_t count = space.num_elements() / k.output(0).size();

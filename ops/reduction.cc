@@ -100,28 +100,17 @@ void reduce_typed(const Tensor& in, const std::vector<int>& axes, ReduceKind k, 
     });
     return;
   }
-  // Reduce the middle axis of [outer, reduced, inner]: accumulate rows of `inner` values,
-  // per block of kReduceRows rows; several blocks leave partials, added in block order.
-  const int64_t col_blocks = (l.inner + kColumnBlock - 1) / kColumnBlock;
-  const int64_t row_blocks = kernels::row_blocks(l.reduced);
-  std::vector<T> partial(row_blocks > 1 ? l.outer * row_blocks * l.inner : 0);
-  parallel_blocks(l.outer * col_blocks * row_blocks, 1, [&](int64_t task, int64_t) {
-    const int64_t rb = task % row_blocks, o = task / row_blocks / col_blocks;
-    const int64_t c0 = (task / row_blocks % col_blocks) * kColumnBlock;
-    const int64_t width = std::min(kColumnBlock, l.inner - c0);
-    T* dst = row_blocks == 1 ? y + o * l.inner + c0 : partial.data() + (o * row_blocks + rb) * l.inner + c0;
-    MutArrayMap<T> acc(dst, width);
-    acc.setConstant(identity<T>(k));
-    for (int64_t r = rb * kReduceRows; r < std::min(l.reduced, (rb + 1) * kReduceRows); ++r) {
-      ConstArrayMap<T> row(x + (o * l.reduced + r) * l.inner + c0, width);
-      if (k == ReduceKind::kSum) acc += row;
-      else acc = acc.max(row);
-    }
-  });
-  if (row_blocks > 1)
-    for (int64_t o = 0; o < l.outer; ++o)
-      combine_row_blocks(partial.data() + o * row_blocks * l.inner, row_blocks, l.inner, l.inner,
-                         k == ReduceKind::kMax, y + o * l.inner);
+  // Reduce the middle axis of [outer, reduced, inner]: accumulate rows of `inner` values.
+  reduce_middle_axis(l, k == ReduceKind::kMax, y,
+                     [&](int64_t o, int64_t c0, int64_t width, int64_t r0, int64_t r1, T* dst) {
+                       MutArrayMap<T> acc(dst, width);
+                       acc.setConstant(identity<T>(k));
+                       for (int64_t r = r0; r < r1; ++r) {
+                         ConstArrayMap<T> row(x + (o * l.reduced + r) * l.inner + c0, width);
+                         if (k == ReduceKind::kSum) acc += row;
+                         else acc = acc.max(row);
+                       }
+                     });
 }
 
 }  // namespace

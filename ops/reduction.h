@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/op_registry.h"
+#include "core/parallel.h"
 
 namespace horn::kernels {
 
@@ -45,6 +46,26 @@ void combine_row_blocks(const T* parts, int64_t blocks, int64_t stride, int64_t 
       const T p = parts[b * stride + j];
       out[j] = max ? std::max(out[j], p) : out[j] + p;
     }
+}
+
+// The tasks of a middle-axis reduction of [outer, reduced, inner], in the association above,
+// in parallel: task(o, c0, width, r0, r1, acc) sets acc[0, width) to the reduction (sum, or
+// maximum with `max`) of rows [r0, r1) of columns [c0, c0 + width) of slab o. With one row
+// block, acc is the slab's place in y; otherwise the blocks' partials are combined into y.
+template <typename T, typename Task>
+void reduce_middle_axis(const ReductionLayout& l, bool max, T* y, Task&& task) {
+  const int64_t col_blocks = (l.inner + kColumnBlock - 1) / kColumnBlock;
+  const int64_t blocks = row_blocks(l.reduced);
+  std::vector<T> partial(blocks > 1 ? l.outer * blocks * l.inner : 0);
+  parallel_blocks(l.outer * col_blocks * blocks, 1, [&](int64_t t, int64_t) {
+    const int64_t rb = t % blocks, o = t / blocks / col_blocks, c0 = (t / blocks % col_blocks) * kColumnBlock;
+    T* acc = blocks == 1 ? y + o * l.inner + c0 : partial.data() + (o * blocks + rb) * l.inner + c0;
+    task(o, c0, std::min(kColumnBlock, l.inner - c0), rb * kReduceRows, std::min(l.reduced, (rb + 1) * kReduceRows),
+         acc);
+  });
+  if (blocks > 1)
+    for (int64_t o = 0; o < l.outer; ++o)
+      combine_row_blocks(partial.data() + o * blocks * l.inner, blocks, l.inner, l.inner, max, y + o * l.inner);
 }
 
 enum class ReduceKind { kSum, kMax };
