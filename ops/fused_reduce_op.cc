@@ -18,8 +18,8 @@ namespace {
 using kernels::kColumnBlock;
 using kernels::kReduceBlock;
 
-// Elements computed per call of the program when reducing rows or columns (a few of the
-// program runner's chunks).
+// Elements computed per call of the program when reducing rows or columns (16 of the
+// program runner's chunks; it sets no bits).
 constexpr int64_t kPiece = 4096;
 
 // Room for n values placed so that the first sits at the alignment that element `at` of

@@ -18,7 +18,7 @@ namespace horn::kernels {
 
 // Divides kElementwiseBlock. 1 KiB of floats per temporary: an optimizer update's ~25
 // temporaries then fit in L1 together. At 4 KiB they spilled to L2, and the Adam update
-// of a 784x512 kernel took ~30% longer (bench/README.md, issue 13, fifth part).
+// of a 784x500 kernel took 10-30% longer (bench/README.md, issue 13, fifth part).
 inline constexpr int64_t kChunk = 256;
 static_assert(kElementwiseBlock % kChunk == 0 && kChunk % kSimdWidth == 0);
 

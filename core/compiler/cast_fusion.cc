@@ -4,7 +4,8 @@
 // (attribute "bfloat16_copy"; ops with kBFloat16Copy). Under mixed_bfloat16 this is how a
 // layer's activation reaches the next layer's bfloat16 GEMM, and a gradient the bfloat16
 // weight-gradient and input-gradient products: without it, each was one more pass over
-// memory. The float32 values stay an output: the backward pass reads them too.
+// memory. The float32 values stay an output (the backward pass reads them), and are written
+// even where the Cast was their only other reader.
 // Runs last: the kernels it extends are made by the fusion passes before it.
 #include "core/compiler/pass.h"
 #include "core/fused_program.h"
@@ -26,6 +27,11 @@ class CastFusion : public Pass {
       if (!p->op->has(kBFloat16Copy) || p->attrs.has("bfloat16_copy") || !p->control_inputs.empty() ||
           g.is_fed(p) || c->inputs[0].index != values_output(*p) || program_of(*p).ends_with_store())
         continue;
+      // A node that orders another by a control edge must stay (replace_uses moves data uses
+      // only): rebuilding it would run it twice. use_counts counts a control use as 1000.
+      const std::map<const Node*, int> uses = g.use_counts();
+      auto ordered_by_control = [&](const Node* n) { return uses.contains(n) && uses.at(n) >= 1000; };
+      if (ordered_by_control(p) || ordered_by_control(c)) continue;
       add_copy(g, p, c);
       changed = true;
     }

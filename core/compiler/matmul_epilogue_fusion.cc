@@ -28,7 +28,10 @@ class MatMulEpilogueFusion : public Pass {
       const bool update = consumer->op->is(OpRole::kFusedUpdate);
       const bool chain = update || consumer->op->is(OpRole::kFusedLoop);
       if (!chain && !(consumer->op->elementwise && !consumer->op->has(kStateful))) continue;
-      if (!consumer->control_inputs.empty() || !consumer->output_shapes[0].is_fully_known()) continue;
+      // One output: the fused node takes over output 0 only (a loop with a bfloat16 copy has two).
+      if (!consumer->control_inputs.empty() || consumer->num_outputs() != 1 ||
+          !consumer->output_shapes[0].is_fully_known())
+        continue;
       for (size_t j = 0; j < consumer->inputs.size(); ++j) {
         Node* m = consumer->inputs[j].node;
         const EpilogueFusion& epilogue = m->op->epilogue;

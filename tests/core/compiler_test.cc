@@ -382,7 +382,7 @@ TEST(CompilerDifferential, ThousandRandomGraphsMatchTheReferenceInterpreterBitwi
 }
 
 // Shapes just below, at and above the sizes at which kernels split their work: the fused
-// loop's chunk (1 x 1023..1025 = kChunk), the elementwise block (64 x 1024 and 128 x 512 =
+// loop's chunk (1 x 255..257 = kChunk; 1023..1025 was its size before), the elementwise block (64 x 1024 and 128 x 512 =
 // kElementwiseBlock), GEMM panels (127..129 and 257 rows or columns, kPanel = 128) and the
 // serial GEMM limit (128 x 64 x 128 = kParallelFlops), the all-element reduction block
 // (128 x 128 = kReduceBlock; 127 x 129 one below), column blocks (511..513 columns,
@@ -391,7 +391,7 @@ TEST(CompilerDifferential, ThousandRandomGraphsMatchTheReferenceInterpreterBitwi
 // bits.
 TEST(CompilerDifferential, RandomGraphsAcrossKernelBlockBoundariesMatchTheReferenceBitwise) {
   const Sizes boundaries{{1, 64, 127, 128, 129, 257},
-                         {64, 127, 128, 129, 511, 512, 513, 1023, 1024, 1025},
+                         {64, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1024, 1025},
                          {1, 2, 127, 128, 129}};
   int fused = 0, reductions = 0, overlapped = 0;
   const int graphs = 80 / kScale;

@@ -63,7 +63,8 @@ TEST(CastFusion, CastOfKeptReductionValuesAndOfALoop) {
 }
 
 // Casts the copy cannot replace: to float64, from bfloat16, of a value no fused kernel makes
-// (a feed, a plain op), of a FusedReduce's sum (not its values), and of a fused update.
+// (a feed, a plain op), of a FusedReduce's sum (not its values), of a fused update, and one
+// that orders another node by a control edge (rebuilt, it would run twice).
 TEST(CastFusion, LeavesOtherCastsAlone) {
   Graph g;
   Output x = ops::Placeholder(g, f32, {3, 4}, "x");
@@ -75,13 +76,16 @@ TEST(CastFusion, LeavesOtherCastsAlone) {
   Output sum = ops::Cast(ops::Sum(ops::Exp(x, "e2"), {0}, false, "s"), bf16, "sum");
   Output v = ops::Variable(g, normal({3, 4}, 6), "v");
   Output updated = ops::Cast(ops::Assign(v, v * 0.5, "assign"), bf16, "updated");
+  Output ordering = ops::Cast(ops::Sigmoid(ops::Neg(x, "n2"), "s2"), bf16, "ordering");
+  Output later = ops::Square(x, "later");
+  g.add_control_input(later.node, ordering.node);
   const Session::Feeds feeds{{x, normal({3, 4}, 7)}};
-  compiler::CompiledGraph c = testing::prepare(g, {wide, back, fed, plain, sum, updated}, {}, feeds);
+  compiler::CompiledGraph c = testing::prepare(g, {wide, back, fed, plain, sum, updated, ordering, later}, {}, feeds);
   ASSERT_TRUE(compiler::make_elementwise_fusion()->run(c));
   ASSERT_TRUE(compiler::make_reduction_fusion()->run(c));
   // Only the bfloat16 cast of e (under `back`) is of a fused loop's values.
   EXPECT_TRUE(compiler::make_cast_fusion()->run(c));
-  EXPECT_EQ(testing::count_ops(c, "Cast"), 6);
+  EXPECT_EQ(testing::count_ops(c, "Cast"), 7);
   EXPECT_FALSE(compiler::make_cast_fusion()->run(c));
   Session s(g, {.num_threads = 2});
   s.initialize_variables();
