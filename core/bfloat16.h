@@ -21,6 +21,12 @@ inline uint16_t bfloat16_bits(float x) {
   return static_cast<uint16_t>(x != x ? nan : rounded);
 }
 
+// bits[i] = bfloat16_bits(x[i]) for i < n: the float32 -> bfloat16 cast of an array, shared by
+// Tensor::cast_into and the fused programs' bfloat16 copies (their bits must agree).
+inline void bfloat16_bits(const float* x, int64_t n, uint16_t* bits) {
+  for (int64_t i = 0; i < n; ++i) bits[i] = bfloat16_bits(x[i]);
+}
+
 // float(bfloat16(x)).
 inline float round_to_bfloat16(float x) { return std::bit_cast<float>(uint32_t{bfloat16_bits(x)} << 16); }
 

@@ -270,7 +270,7 @@ void Tensor::cast_into(Tensor& out) const {
     const float* src = reinterpret_cast<const float*>(buffer_.get());
     uint16_t* dst = reinterpret_cast<uint16_t*>(out.buffer_.get());
     parallel_blocks(size_, kElementwiseBlock, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) dst[i] = bfloat16_bits(src[i]);
+      bfloat16_bits(src + b, e - b, dst + b);
     });
     return;
   }

@@ -60,33 +60,38 @@ struct CachedProduct {
   memory a, b, c;
 };
 
-using ProductKey = std::array<int64_t, 10>;
-
-CachedProduct& cached_product(const ProductKey& key, const memory::desc& a_md, const memory::desc& b_md,
-                              const memory::desc& c_md) {
-  thread_local std::map<ProductKey, CachedProduct> cache;
+template <typename T>
+CachedProduct& cached_product(const MatrixView<T>& a, const MatrixView<T>& b, int64_t ldc, memory::data_type t) {
+  using Key = std::array<int64_t, 9>;  // b.rows is a.cols
+  thread_local std::map<Key, CachedProduct> cache;
+  const Key key{a.rows, a.cols, a.row_stride, a.col_stride, b.cols, b.row_stride, b.col_stride, ldc, int64_t(t)};
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   if (cache.size() >= 256) cache.clear();  // a bound for programs whose shapes keep changing
+  // Descriptors only on a miss: they are what a cache hit saves.
+  const memory::desc a_md = view_desc(a.rows, a.cols, a.row_stride, a.col_stride, t);
+  const memory::desc b_md = view_desc(b.rows, b.cols, b.row_stride, b.col_stride, t);
+  const memory::desc c_md = view_desc(a.rows, b.cols, ldc, 1, memory::data_type::f32);
   dnnl::engine& engine = cpu_engine();
   CachedProduct made{make_product(a_md, b_md, c_md), memory(a_md, engine, DNNL_MEMORY_NONE),
                      memory(b_md, engine, DNNL_MEMORY_NONE), memory(c_md, engine, DNNL_MEMORY_NONE)};
   return cache.emplace(key, std::move(made)).first->second;
 }
 
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
 template <typename T>
 void gemm(const MatrixView<T>& a, const MatrixView<T>& b, float* c, int64_t ldc, memory::data_type t) {
   HORN_ASSERT(a.cols == b.rows && a.cols > 0, "onednn gemm: inner dimensions ", a.cols, " and ", b.rows);
   const SingleOpenMPThread one_thread;
-  const ProductKey key{a.rows, a.cols, a.row_stride, a.col_stride, b.cols, b.row_stride, b.col_stride, ldc,
-                       static_cast<int64_t>(t), 0};
-  CachedProduct& p = cached_product(key, view_desc(a.rows, a.cols, a.row_stride, a.col_stride, t),
-                                    view_desc(b.rows, b.cols, b.row_stride, b.col_stride, t),
-                                    view_desc(a.rows, b.cols, ldc, 1, memory::data_type::f32));
+  CachedProduct& p = cached_product(a, b, ldc, t);
   p.a.set_data_handle(const_cast<T*>(a.data));
   p.b.set_data_handle(const_cast<T*>(b.data));
   p.c.set_data_handle(c);
-  thread_local dnnl::stream stream(cpu_engine());
+  dnnl::stream& stream = thread_stream();
   p.product.execute(stream, {{DNNL_ARG_SRC, p.a}, {DNNL_ARG_WEIGHTS, p.b}, {DNNL_ARG_DST, p.c}});
   stream.wait();
 }

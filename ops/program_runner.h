@@ -177,8 +177,7 @@ class ProgramRunner {
  private:
   static void write_bfloat16_copy(const T* values, int64_t len, bfloat16* to) {
     if constexpr (std::is_same_v<T, float>) {
-      uint16_t* bits = reinterpret_cast<uint16_t*>(to);
-      for (int64_t i = 0; i < len; ++i) bits[i] = bfloat16_bits(values[i]);
+      bfloat16_bits(values, len, reinterpret_cast<uint16_t*>(to));
     } else {
       HORN_ASSERT(false, "a bfloat16 copy is of float32 values");
     }

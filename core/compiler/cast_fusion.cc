@@ -19,6 +19,11 @@ class CastFusion : public Pass {
 
   bool run(CompiledGraph& g) override {
     bool changed = false;
+    // A node that orders another by a control edge must stay (replace_uses moves data uses
+    // only): rebuilding it would run it twice. use_counts counts a control use as 1000; the
+    // nodes checked below all exist before the loop.
+    const std::map<const Node*, int> uses = g.use_counts();
+    auto ordered_by_control = [&](const Node* n) { return uses.contains(n) && uses.at(n) >= 1000; };
     for (Node* c : g.live_nodes()) {
       if (!c->op->is(OpRole::kCast) || !c->control_inputs.empty() || c->output_dtypes[0] != DType::kBFloat16 ||
           c->inputs[0].dtype() != DType::kFloat32)
@@ -27,10 +32,6 @@ class CastFusion : public Pass {
       if (!p->op->has(kBFloat16Copy) || p->attrs.has("bfloat16_copy") || !p->control_inputs.empty() ||
           g.is_fed(p) || c->inputs[0].index != values_output(*p) || program_of(*p).ends_with_store())
         continue;
-      // A node that orders another by a control edge must stay (replace_uses moves data uses
-      // only): rebuilding it would run it twice. use_counts counts a control use as 1000.
-      const std::map<const Node*, int> uses = g.use_counts();
-      auto ordered_by_control = [&](const Node* n) { return uses.contains(n) && uses.at(n) >= 1000; };
       if (ordered_by_control(p) || ordered_by_control(c)) continue;
       add_copy(g, p, c);
       changed = true;
