@@ -7,6 +7,7 @@
 
 #include "core/numeric_check.h"
 #include "core/op_registry.h"
+#include "core/session.h"
 #include "core/tsan_handoff.h"
 
 #include <oneapi/tbb/task_group.h>
@@ -55,6 +56,9 @@ void run_node(const Plan& plan, const RunInputs& run, Node* node, Values& values
       }
     }
   }
+  // Its writes make the variables' bfloat16 copies stale; a fused update that keeps a copy
+  // marks it current again once it has written both.
+  for (int i : written_variable_inputs(*node)) run.state.invalidate_bfloat16_copy(*node->inputs[i].node);
   if (seconds) {
     const auto start = std::chrono::steady_clock::now();
     op.kernel(ctx);

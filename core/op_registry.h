@@ -39,6 +39,9 @@ enum OpTraits : uint32_t {
   // also be written rounded to bfloat16, as an extra last output (attribute
   // "bfloat16_copy"): a Cast of them to bfloat16 in the same pass (core/compiler/cast_fusion.cc).
   kBFloat16Copy = 1 << 10,
+  // A fused optimizer update that can also write, in the same pass, the bfloat16 copy of a
+  // float32 variable it stores (attribute "bfloat16_copies"; ops/bfloat16_copies.h).
+  kKeepsBFloat16Copies = 1 << 11,
 };
 
 // The few ops the compiler and the Session must create or recognise as such: found by role
@@ -52,6 +55,7 @@ enum class OpRole {
   kFusedUpdate,  // the same, with stores into variables: a fused optimizer update
   kFusedReduce,  // the same, summed over axes as it is computed (FusedReduce)
   kCast,         // its output is its input converted to attribute "dtype"
+  kVariableAsBFloat16,  // a float32 Variable (input 0) rounded to bfloat16, kept across runs
 };
 
 // How an op writes its variable input 0 with its input 1 (Assign, AssignAdd, AssignSub).

@@ -68,6 +68,11 @@ Tensor& SessionState::variable(const Node& var) {
   return it->second;
 }
 
+BFloat16Copy& SessionState::bfloat16_copy(const Node& var) {
+  variable(var);  // the same error when not initialised
+  return bfloat16_copies_.at(var.name);
+}
+
 Session::Session(Graph& graph, SessionOptions options)
     : graph_(graph),
       options_(std::move(options)),

@@ -41,16 +41,36 @@
 
 namespace horn {
 
+// A float32 variable rounded to bfloat16, kept by the fused optimizer updates that write
+// the variable (core/compiler/bfloat16_variable_copies.cc): mixed_bfloat16 layers read it
+// instead of casting their weights again every step. `current` only while the variable has
+// not been written since the copy was made: every write clears it (Executor, set_variable).
+struct BFloat16Copy {
+  Tensor values;
+  bool current = false;
+};
+
 // Per-session state that kernels can reach: variable values. A variable is identified by
 // its node's name, which is unique in a graph and kept by the compiler's copies of the graph.
 // The Session locks it: kernels that write a variable run only in runs that hold it alone.
+// Entries are made only by set_variable (a run holding the variables alone), so kernels of
+// concurrent runs look them up without a lock.
 class SessionState {
  public:
   Tensor& variable(const Node& var);  // throws when not initialised
-  void set_variable(const Node& var, Tensor value) { variables_[var.name] = std::move(value); }
+  void set_variable(const Node& var, Tensor value) {
+    variables_[var.name] = std::move(value);
+    bfloat16_copies_[var.name] = {};
+  }
+  BFloat16Copy& bfloat16_copy(const Node& var);  // throws when not initialised
+  // A write of `var` is about to start: its copy is stale from now on.
+  void invalidate_bfloat16_copy(const Node& var) {
+    if (auto it = bfloat16_copies_.find(var.name); it != bfloat16_copies_.end()) it->second.current = false;
+  }
 
  private:
   std::map<std::string, Tensor> variables_;
+  std::map<std::string, BFloat16Copy> bfloat16_copies_;
 };
 
 struct SessionOptions {

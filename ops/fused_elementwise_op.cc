@@ -7,6 +7,7 @@
 //
 // Attributes: "program" (a FusedProgram over the inputs), "shape" and "dtype" (the element
 // space), "ops" (the fused ops' names, for reports).
+#include "ops/bfloat16_copies.h"
 #include "ops/ops.h"
 #include "ops/program_runner.h"
 #include "ops/shape_fns.h"
@@ -15,11 +16,12 @@ namespace horn::ops {
 namespace {
 
 void run_program(const FusedProgram& program, std::vector<Tensor>& inputs, Tensor& out, bool writes_out,
-                 bfloat16* copy = nullptr) {
+                 bfloat16* copy = nullptr, const KeptBFloat16Copies* kept = nullptr) {
   kernels::dispatch_float(out.dtype(), [&](auto v) {
     using T = decltype(v);
     kernels::ProgramRunner<T> runner(program, inputs, out.shape(), writes_out ? out.data<T>() : nullptr);
     if (copy) runner.set_bfloat16_copy(copy);
+    if (kept) kept->attach(runner, 0);
     parallel_blocks(out.size(), kElementwiseBlock, [&](int64_t s, int64_t e) { runner.run(s, e); });
   });
 }
@@ -48,7 +50,7 @@ HORN_REGISTER_OP({
 std::vector<int> stored_inputs(const Node& node) { return program_of(node).stored_externals(); }
 
 HORN_REGISTER_OP({
-    .name = "FusedAssign", .num_inputs = -1, .traits = kStateful | kWritesVariable,
+    .name = "FusedAssign", .num_inputs = -1, .traits = kStateful | kWritesVariable | kKeepsBFloat16Copies,
     .shape_fn = fused_shape,
     .kernel = [](KernelContext& k) {
       const FusedProgram& p = program_of(k.node);
@@ -56,7 +58,9 @@ HORN_REGISTER_OP({
       // The output is the stored variable's new value, or a tensor of its own.
       k.output() = stores_last ? k.inputs[p.instructions.back().args[0].index]
                                : Tensor(k.node.output_dtypes[0], k.output_shapes[0]);
-      run_program(p, k.inputs, k.output(), !stores_last);
+      const KeptBFloat16Copies kept(k);
+      run_program(p, k.inputs, k.output(), !stores_last, nullptr, &kept);
+      kept.mark_current();
     },
     .differentiable = false,
     .kernel_sets_outputs = true,

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 
+#include "ops/bfloat16_copies.h"
 #include "ops/kernel_util.h"
 #include "ops/onednn_gemm.h"
 #include "ops/ops.h"
@@ -263,7 +264,7 @@ std::vector<int> stored_gemm_inputs(const Node& node) {
 // exists whole. Inputs and program as FusedMatMul's. The output is the last store's
 // variable, as for FusedAssign.
 HORN_REGISTER_OP({
-    .name = "FusedMatMulAssign", .num_inputs = -1, .traits = kStateful | kWritesVariable,
+    .name = "FusedMatMulAssign", .num_inputs = -1, .traits = kStateful | kWritesVariable | kKeepsBFloat16Copies,
     .shape_fn = fused_matmul_shape,
     .kernel = [](KernelContext& k) {
       const bool ta = k.attrs().get<bool>("transpose_a"), tb = k.attrs().get<bool>("transpose_b");
@@ -274,10 +275,12 @@ HORN_REGISTER_OP({
       externals.insert(externals.end(), k.inputs.begin() + 2, k.inputs.end());
       const bool stores_last = p.ends_with_store();
       k.output() = stores_last ? externals[p.instructions.back().args[0].index] : Tensor(dtype, shape);
+      const KeptBFloat16Copies kept(k);
       kernels::dispatch_float(dtype, [&](auto v) {
         using T = decltype(v);
         T* y = stores_last ? nullptr : k.output().data<T>();
-        const kernels::ProgramRunner<T> update(p, externals, shape, y, kernels::ProgramRunner<T>::Product::kFromPanels);
+        kernels::ProgramRunner<T> update(p, externals, shape, y, kernels::ProgramRunner<T>::Product::kFromPanels);
+        kept.attach(update, 1);
         const int64_t n = shape.dim(1);
         matmul<T>(k.input(0), k.input(1), ta, tb, shape.dim(0), n, nullptr,
                   [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols, T* panel, int64_t ld) {
@@ -289,6 +292,7 @@ HORN_REGISTER_OP({
                       update.run(r * n + c0, r * n + c0 + cols, y ? y + r * n + c0 : nullptr, panel + (r - r0) * ld);
                   });
       });
+      kept.mark_current();
     },
     .differentiable = false,
     .kernel_sets_outputs = true,

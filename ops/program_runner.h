@@ -83,6 +83,7 @@ class ProgramRunner {
       ext_[var].kind = p_.reads_after_store(var) ? Kind::kSnapshot : Kind::kStoredInPlace;
       ext_[var].store = externals[var].data<T>();
     }
+    store_copies_.assign(ext_.size(), nullptr);
   }
 
   // Also writes the program's values rounded to bfloat16 (as Cast rounds them) to copy[i] for
@@ -90,6 +91,14 @@ class ProgramRunner {
   void set_bfloat16_copy(bfloat16* copy) {
     HORN_ASSERT(!p_.ends_with_store(), "a program that ends with a store has no values to copy");
     copy_ = copy;
+  }
+
+  // Also writes the final value of stored variable `external`, rounded to bfloat16, to
+  // copy[i] for every element i it stores: the copy a mixed_bfloat16 layer reads
+  // (core/compiler/bfloat16_variable_copies.cc), made while the chunk is in L1.
+  void set_bfloat16_copy_of_store(int external, bfloat16* copy) {
+    HORN_ASSERT(ext_[external].store, "external ", external, " is not stored by the program");
+    store_copies_[external] = copy;
   }
 
   // Computes output elements [s, e) on the calling thread.
@@ -155,6 +164,7 @@ class ProgramRunner {
             default: for (int64_t i = 0; i < n; ++i) to[i] = old[i] - value[i]; break;
           }
           if (!direct) std::copy_n(tmp, len, ext_[var].store + c);
+          if (store_copies_[var] && last_stores_[k]) write_bfloat16_copy(ext_[var].store + c, len, store_copies_[var] + c);
           result[k] = current[var] = to;
           continue;
         }
@@ -197,6 +207,7 @@ class ProgramRunner {
   T* y_;
   std::vector<External> ext_;
   bfloat16* copy_ = nullptr;
+  std::vector<bfloat16*> store_copies_;  // per external: where a stored variable's copy goes
   // A store's result may live in its variable only if no later store overwrites it there.
   std::vector<bool> last_stores_ = p_.last_stores();
 };

@@ -44,6 +44,30 @@ HORN_REGISTER_OP({
     .role = OpRole::kVariable,
 });
 
+// A float32 Variable rounded to bfloat16, as Cast rounds it: the copy that the variable's
+// fused optimizer update keeps (ops/bfloat16_copies.h) while it is current, else a Cast made
+// now. Made by the compiler (core/compiler/bfloat16_variable_copies.cc) from a Cast of a
+// variable. A view of the variable for ordering: its readers run before the variable's
+// writers, which rewrite the copy.
+HORN_REGISTER_OP({
+    .name = "VariableAsBFloat16", .num_inputs = 1, .traits = kStateful,
+    .shape_fn = [](ShapeContext& c) {
+      const Node& var = *c.node.inputs[0].node;
+      if (!var.op->is(OpRole::kVariable) || c.input_dtypes[0] != DType::kFloat32)
+        c.error("input 0 must be a float32 Variable, got ", var.op_name(), " '", var.name, "' of dtype ",
+                dtype_name(c.input_dtypes[0]));
+      c.set_output(DType::kBFloat16, c.input_shapes[0]);
+    },
+    .kernel = [](KernelContext& k) {
+      const BFloat16Copy& copy = k.state.bfloat16_copy(*k.node.inputs[0].node);
+      k.output() = copy.current ? copy.values : k.input(0).cast(DType::kBFloat16);
+    },
+    .differentiable = false,
+    .kernel_sets_outputs = true,
+    .role = OpRole::kVariableAsBFloat16,
+    .view_of_input = 0,
+});
+
 void variable_update_shape(ShapeContext& c) {
   if (!c.node.inputs[0].node->op->is(OpRole::kVariable))
     c.error("input 0 must be a Variable, got ", c.node.inputs[0].node->op_name(), " '",

@@ -16,7 +16,8 @@ std::vector<std::unique_ptr<Pass>> default_pipeline() {
   passes.push_back(make_elementwise_fusion());
   passes.push_back(make_matmul_epilogue_fusion());
   passes.push_back(make_reduction_fusion());  // after the epilogues: they need unreduced chains
-  passes.push_back(make_cast_fusion());       // last: it extends the kernels the others make
+  passes.push_back(make_cast_fusion());       // it extends the kernels the others make
+  passes.push_back(make_bfloat16_variable_copies());  // last: it extends the fused updates
   return passes;
 }
 

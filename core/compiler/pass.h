@@ -33,6 +33,8 @@ std::unique_ptr<Pass> make_matmul_epilogue_fusion();
 std::unique_ptr<Pass> make_reduction_fusion();
 // A Cast to bfloat16 of a fused kernel's float32 values becomes an output of that kernel.
 std::unique_ptr<Pass> make_cast_fusion();
+// A Cast to bfloat16 of a float32 Variable reads a copy that its fused update keeps.
+std::unique_ptr<Pass> make_bfloat16_variable_copies();
 
 // The default pipeline, in order.
 std::vector<std::unique_ptr<Pass>> default_pipeline();
