@@ -8,13 +8,35 @@
 // Any other write of the variable (an unfused Assign, set_variable_value, a load) leaves it
 // stale, and VariableAsBFloat16 then casts as the Cast did.
 // Runs last: the updates it extends are made by the fusion passes before it.
+#include <algorithm>
 #include <set>
 
 #include "core/compiler/pass.h"
+#include "core/graph_walk.h"
 #include "core/op_registry.h"
 
 namespace horn::compiler {
 namespace {
+
+// The nodes that read `out`, looking through views of it (Reshape, ...); `views` gets `out`
+// and the views of it.
+void collect_readers(const Output& out, const std::map<const Node*, std::vector<Node*>>& consumers,
+                     std::vector<Node*>* readers, std::vector<Output>* views) {
+  views->push_back(out);
+  auto it = consumers.find(out.node);
+  if (it == consumers.end()) return;
+  for (Node* c : it->second) {
+    bool reads = false, view = false;
+    for (size_t i = 0; i < c->inputs.size(); ++i) {
+      if (c->inputs[i] != out) continue;
+      reads = true;
+      view = view || viewed_input(*c) == static_cast<int>(i);
+    }
+    if (!reads) continue;
+    readers->push_back(c);
+    if (view) collect_readers(c->output(), consumers, readers, views);
+  }
+}
 
 class BFloat16VariableCopies : public Pass {
  public:
@@ -25,15 +47,20 @@ class BFloat16VariableCopies : public Pass {
     // A node that orders another by a control edge keeps its place (replace_uses moves data
     // uses only); use_counts counts a control use as 1000.
     const std::map<const Node*, int> uses = g.use_counts();
+    std::map<const Node*, std::vector<Node*>> consumers;
+    for (Node* n : g.live_nodes())
+      for (const Output& in : n->inputs) {
+        std::vector<Node*>& c = consumers[in.node];
+        if (c.empty() || c.back() != n) c.push_back(n);
+      }
     std::set<const Node*> copied;  // variables read through a copy
     for (Node* c : g.live_nodes()) {
       if (!c->op->is(OpRole::kCast) || !c->control_inputs.empty() || c->output_dtypes[0] != DType::kBFloat16 ||
           c->inputs[0].dtype() != DType::kFloat32)
         continue;
       Node* var = c->inputs[0].node;
-      // A fetched copy would be returned after this run's updates rewrote it.
-      if (!var->op->is(OpRole::kVariable) || g.is_fed(var) || g.is_fetched(c) || g.is_target(c) ||
-          (uses.contains(c) && uses.at(c) >= 1000))
+      if (!var->op->is(OpRole::kVariable) || g.is_fed(var) || (uses.contains(c) && uses.at(c) >= 1000) ||
+          !reads_before_every_write(g, c, consumers))
         continue;
       Node* copy = g.graph->add_node(read, {var->output()}, {}, c->name + "/bfloat16_copy");
       g.replace_uses(c->output(), copy->output());
@@ -47,6 +74,28 @@ class BFloat16VariableCopies : public Pass {
       if (!kept.empty()) w->attrs.set("bfloat16_copies", kept);
     }
     return !copied.empty();
+  }
+
+ private:
+  // Whether every read of the cast's value can be of the session's copy, which the run's
+  // updates rewrite in place. The Session orders a variable's readers before its writers, and
+  // VariableAsBFloat16 is a view of the variable, so the copy's readers come first. Except:
+  // a fetched value (the cast or a view of it) is returned after the run; a reader that
+  // depends on a variable write (a control edge on a train op) would follow it, and its
+  // reader-before-writer edge could close a cycle; and a writer that reads the copy (a
+  // weight-gradient GEMM fused with its update) would read rows it has already rewritten.
+  // Those keep the Cast, which writes its own buffer.
+  static bool reads_before_every_write(const CompiledGraph& g, Node* cast,
+                                       const std::map<const Node*, std::vector<Node*>>& consumers) {
+    std::vector<Node*> readers;
+    std::vector<Output> views;
+    collect_readers(cast->output(), consumers, &readers, &views);
+    for (const Output& v : views)
+      if (std::find(g.fetches.begin(), g.fetches.end(), v) != g.fetches.end()) return false;
+    const std::vector<bool> before = ancestors(*g.graph, readers, Edges::kDataAndControl);
+    for (Node* n : g.live_nodes())
+      if (before[n->id] && n->op->has(kWritesVariable)) return false;
+    return true;
   }
 };
 

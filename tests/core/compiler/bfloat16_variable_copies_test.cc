@@ -57,6 +57,73 @@ TEST(BFloat16VariableCopies, FetchedCastStaysACast) {
   EXPECT_EQ(testing::count_ops(c, "VariableAsBFloat16"), 0);
 }
 
+// Reads the copy cannot serve keep the Cast and its own buffer: a fetched view (returned after
+// the update rewrote the copy), a reader ordered after the update by a control edge, and a
+// weight-gradient product fused with the update that would read rows it already rewrote.
+TEST(BFloat16VariableCopies, ReadsAfterTheUpdateOrByItKeepTheCast) {
+  {
+    MixedDenseStep m;
+    Output flat = ops::Reshape(m.wb, {30}, "flat");
+    compiler::CompiledGraph c = testing::prepare(m.g, {m.loss, flat}, {m.update.node}, m.feeds);
+    EXPECT_FALSE(compiler::make_bfloat16_variable_copies()->run(c)) << "a fetched view";
+  }
+  {
+    MixedDenseStep m;
+    Output after = ops::MatMul(ops::Cast(m.x, bf16, "xb2"), m.wb, false, false, "after");
+    m.g.add_control_input(after.node, m.update.node);
+    compiler::CompiledGraph c = testing::prepare(m.g, {m.loss, after}, {m.update.node}, m.feeds);
+    EXPECT_FALSE(compiler::make_bfloat16_variable_copies()->run(c)) << "a reader after the update";
+  }
+  {  // y = stop_gradient(wb) wb: dL/dwb = wb^T dy, a product of the copy, fused with w's update
+    Graph g;
+    Output w = ops::Variable(g, normal({6, 6}, 3), "w");
+    Output wb = ops::Cast(w, bf16, "wb");
+    Output loss = ops::Mean(ops::Square(ops::MatMul(ops::StopGradient(wb), wb)), {}, false, "loss");
+    Output update = ops::AssignSub(w, autodiff::gradients({loss}, {w})[0] * 0.1, "update");
+    compiler::Compilation c = compiler::compile(g, {loss}, {update.node}, {}, compiler::default_pipeline());
+    const Node* writer = writer_of(c.graph, w.node);
+    ASSERT_NE(writer, nullptr);
+    EXPECT_EQ(writer->op_name(), "FusedMatMulAssign");
+    EXPECT_EQ(testing::count_ops(c.graph, "VariableAsBFloat16"), 0) << "the update's own product reads it";
+    Session compiled(g, {.num_threads = 2}), reference(g, {.num_threads = 1, .optimize = false});
+    compiled.initialize_variables();
+    reference.initialize_variables();
+    for (int step = 0; step < 3; ++step)
+      EXPECT_TRUE(compiled.run({}, {loss}, {update.node})[0].bitwise_equal(reference.run({}, {loss}, {update.node})[0]));
+  }
+}
+
+// Two layers, wide enough for several GEMM panels and whole-packet stores: the second
+// layer's input-gradient product reads its weight's copy in the same step as the update
+// that rewrites it, so it must run first (VariableAsBFloat16 is a view of the variable).
+TEST(BFloat16VariableCopies, InputGradientProductReadsTheCopyBeforeTheUpdate) {
+  for (int threads : {1, 2}) {
+    Graph g;
+    Output x = ops::Placeholder(g, f32, {64, 40}, "x");
+    Output w1 = ops::Variable(g, Tensor::normal(f32, {40, 300}, 0, 0.2, 4), "w1");
+    Output w2 = ops::Variable(g, Tensor::normal(f32, {300, 24}, 0, 0.2, 5), "w2");
+    Output h = ops::Sigmoid(ops::MatMul(ops::Cast(x, bf16), ops::Cast(w1, bf16, "w1b")), "h");
+    Output y = ops::MatMul(ops::Cast(h, bf16), ops::Cast(w2, bf16, "w2b"), false, false, "y");
+    Output loss = ops::Mean(ops::Square(y), {}, false, "loss");
+    const std::vector<Output> grads = autodiff::gradients({loss}, {w1, w2});
+    Output u1 = ops::AssignSub(w1, grads[0] * 0.5, "u1"), u2 = ops::AssignSub(w2, grads[1] * 0.5, "u2");
+    const Session::Feeds feeds{{x, normal({64, 40}, 6)}};
+    compiler::Compilation c = compiler::compile(g, {loss}, {u1.node, u2.node}, testing::feed_specs(feeds),
+                                                compiler::default_pipeline());
+    EXPECT_EQ(testing::count_ops(c.graph, "VariableAsBFloat16"), 2);
+    Session compiled(g, {.num_threads = threads}), reference(g, {.num_threads = threads, .optimize = false});
+    compiled.initialize_variables();
+    reference.initialize_variables();
+    for (int step = 0; step < 4; ++step) {
+      const Tensor a = compiled.run(feeds, {loss}, {u1.node, u2.node})[0];
+      const Tensor b = reference.run(feeds, {loss}, {u1.node, u2.node})[0];
+      EXPECT_TRUE(a.bitwise_equal(b)) << "threads " << threads << ", step " << step;
+    }
+    for (Output w : {w1, w2})
+      EXPECT_TRUE(compiled.variable_value(w.node).bitwise_equal(reference.variable_value(w.node))) << w.name();
+  }
+}
+
 // Compiled training (copies kept by the update, read by the next step) against the reference
 // interpreter (a Cast every step), step by step, on 1 and 2 threads.
 TEST(BFloat16VariableCopies, TrainingGivesTheReferenceBitsEveryStep) {
