@@ -115,21 +115,39 @@ void max_pool(const Tensor& x, const WindowGeometry& g, Tensor& y) {
 
 // dx (x's shape) from dy: MaxPoolGrad. `scatter` false: out (y's shape) = gathered g at the
 // maxima: MaxPoolGradGrad.
+// Windows that do not overlap (stride >= window: the usual 2x2 pooling) give each input pixel
+// at most one window, so MaxPoolGrad writes dx directly, a select per channel, instead of
+// zeroing it and scattering into it: one pass over dx instead of two. Where they also cover
+// the whole image, nothing is zeroed first. Each element is 0 + dy or 0, as the scatter made it
+// (0 + -0 is +0).
 template <typename T, bool kScatter, typename Index>
 void max_pool_route(const Tensor& x, const Tensor& grad, const WindowGeometry& g, Tensor& out) {
   const int64_t c = g.channels;
   const T* in = x.data<T>();
   const T* gr = grad.data<T>();
   T* o = out.data<T>();
+  const bool disjoint = g.stride_h >= g.k_h && g.stride_w >= g.k_w;
+  const bool tiles_image = disjoint && g.stride_h == g.k_h && g.stride_w == g.k_w && g.pad_top == 0 &&
+                           g.pad_left == 0 && g.out_h * g.k_h == g.in_h && g.out_w * g.k_w == g.in_w;
   if (kScatter && g.out_h * g.out_w == 0) std::fill_n(o, out.size(), T(0));  // no window to do it
   for_each_window(g, [&](int64_t n, int64_t oy, int64_t ox, auto&& taps) {
-    if (kScatter) zero_image_at_first_window(o, g, n, oy, ox);
+    if (kScatter && !tiles_image) zero_image_at_first_window(o, g, n, oy, ox);
     thread_local std::vector<T> best;
     thread_local std::vector<Index> at;
     best.resize(c);
     at.resize(c);
     window_argmax(in + n * g.in_pixels() * c, c, taps, best.data(), at.data());
     const int64_t pooled_at = ((n * g.out_h + oy) * g.out_w + ox) * c, image_at = n * g.in_pixels() * c;
+    if (kScatter && disjoint) {
+      const Index* first = at.data();
+      const T* dy = gr + pooled_at;
+      taps([&](int64_t pixel) {
+        T* dx = o + image_at + pixel * c;
+        const Index p = static_cast<Index>(pixel);
+        for (int64_t ch = 0; ch < c; ++ch) dx[ch] = first[ch] == p ? T(0) + dy[ch] : T(0);
+      });
+      return;
+    }
     for (int64_t ch = 0; ch < c; ++ch) {
       if constexpr (kScatter) o[image_at + int64_t{at[ch]} * c + ch] += gr[pooled_at + ch];
       else o[pooled_at + ch] = gr[image_at + int64_t{at[ch]} * c + ch];

@@ -1,6 +1,8 @@
 // Convolution, pooling, Pad and Slice against closed-form values and a direct (naive)
 // convolution; TensorFlow's "same" padding and tie rules; errors; second derivatives; the
 // same bits for any thread count.
+#include <cmath>
+
 #include "autodiff/gradient_checker.h"
 #include "autodiff/gradients.h"
 #include "core/compiler/compiler.h"
@@ -136,6 +138,9 @@ TEST(MaxPool2D, TakesTheMaximumAndRoutesTheGradientToTheFirstOfTiedMaxima) {
   // Left window: 5 twice (first at index 1); right window: 7 three times (first at index 2).
   Output dx = ops::MaxPoolGrad(x, ops::Const(g, F({1, 1, 2, 1}, {10, 20})), {2, 2}, {2, 2}, "valid");
   expect_near(eval(dx), {1, 2, 4, 1}, {0, 10, 20, 0, 0, 0, 0, 0});
+  // A gradient of -0 arrives as +0 (0 + -0), as when dx is zeroed and added into.
+  const Tensor signed_zero = eval(ops::MaxPoolGrad(x, ops::Const(g, F({1, 1, 2, 1}, {-0.0f, 20})), {2, 2}, {2, 2}, "valid"));
+  EXPECT_FALSE(std::signbit(signed_zero.data<float>()[1]));
 }
 
 TEST(AvgPool2D, SamePaddingAveragesOnlyRealElements) {
