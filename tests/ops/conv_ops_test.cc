@@ -1,7 +1,9 @@
 // Convolution, pooling, Pad and Slice against closed-form values and a direct (naive)
 // convolution; TensorFlow's "same" padding and tie rules; errors; second derivatives; the
 // same bits for any thread count.
+#include <bit>
 #include <cmath>
+#include <string>
 
 #include "autodiff/gradient_checker.h"
 #include "autodiff/gradients.h"
@@ -141,6 +143,53 @@ TEST(MaxPool2D, TakesTheMaximumAndRoutesTheGradientToTheFirstOfTiedMaxima) {
   // A gradient of -0 arrives as +0 (0 + -0), as when dx is zeroed and added into.
   const Tensor signed_zero = eval(ops::MaxPoolGrad(x, ops::Const(g, F({1, 1, 2, 1}, {-0.0f, 20})), {2, 2}, {2, 2}, "valid"));
   EXPECT_FALSE(std::signbit(signed_zero.data<float>()[1]));
+}
+
+// MaxPoolGrad, written directly where windows do not overlap, against zero-then-scatter done
+// here by hand: windows with gaps between them (stride > window), rows and columns no window
+// covers, "same" windows hanging over the edge, and overlapping windows; 3 images, 1 and 2
+// threads, bit for bit.
+TEST(MaxPoolGrad, EqualsZeroThenScatterForAnyWindowLayout) {
+  struct Layout {
+    int64_t k, s;
+    const char* padding;
+  };
+  for (const Layout& l : {Layout{2, 3, "valid"}, Layout{2, 2, "valid"}, Layout{3, 3, "same"}, Layout{2, 2, "same"},
+                          Layout{3, 2, "valid"}}) {
+    const int64_t h = 7, w = 8, c = 3;
+    const Tensor xv = Tensor::normal(DType::kFloat32, {3, h, w, c}, 0, 1, 11);
+    const bool same = std::string(l.padding) == "same";
+    const int64_t oh = same ? (h + l.s - 1) / l.s : (h - l.k) / l.s + 1, ow = same ? (w + l.s - 1) / l.s : (w - l.k) / l.s + 1;
+    const int64_t pad_top = same ? std::max<int64_t>(0, (oh - 1) * l.s + l.k - h) / 2 : 0;
+    const int64_t pad_left = same ? std::max<int64_t>(0, (ow - 1) * l.s + l.k - w) / 2 : 0;
+    const Tensor dyv = Tensor::normal(DType::kFloat32, {3, oh, ow, c}, 0, 1, 12);
+    std::vector<float> want(xv.size(), 0.0f);
+    const float* x = xv.data<float>();
+    const float* dy = dyv.data<float>();
+    for (int64_t n = 0; n < 3; ++n)
+      for (int64_t oy = 0; oy < oh; ++oy)
+        for (int64_t ox = 0; ox < ow; ++ox)
+          for (int64_t ch = 0; ch < c; ++ch) {
+            int64_t best = -1;
+            for (int64_t ky = 0; ky < l.k; ++ky)
+              for (int64_t kx = 0; kx < l.k; ++kx) {
+                const int64_t iy = oy * l.s - pad_top + ky, ix = ox * l.s - pad_left + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                const int64_t at = ((n * h + iy) * w + ix) * c + ch;
+                if (best < 0 || x[at] > x[best]) best = at;
+              }
+            want[best] += dy[((n * oh + oy) * ow + ox) * c + ch];
+          }
+    for (int threads : {1, 2}) {
+      Graph g;
+      Output dx = ops::MaxPoolGrad(ops::Const(g, xv), ops::Const(g, dyv), {l.k, l.k}, {l.s, l.s}, l.padding);
+      const Tensor got = eval(dx, {}, threads);
+      ASSERT_EQ(got.shape(), xv.shape());
+      for (int64_t i = 0; i < got.size(); ++i)
+        ASSERT_EQ(std::bit_cast<uint32_t>(got.data<float>()[i]), std::bit_cast<uint32_t>(want[i]))
+            << "k " << l.k << ", stride " << l.s << ", " << l.padding << ", " << threads << " threads, element " << i;
+    }
+  }
 }
 
 TEST(AvgPool2D, SamePaddingAveragesOnlyRealElements) {

@@ -69,6 +69,20 @@ TEST(BFloat16VariableCopies, ReadsAfterTheUpdateOrByItKeepTheCast) {
   }
   {
     MixedDenseStep m;
+    Output flat = ops::Reshape(ops::Reshape(m.wb, {30}), {5, 6}, "flat");
+    compiler::CompiledGraph c = testing::prepare(m.g, {m.loss, flat}, {m.update.node}, m.feeds);
+    EXPECT_FALSE(compiler::make_bfloat16_variable_copies()->run(c)) << "a fetched view of a view";
+  }
+  {  // a reader whose other operand is computed from the updated weight
+    MixedDenseStep m;
+    Output t = ops::Cast(ops::MatMul(m.x, m.update), bf16, "t");
+    Output after = ops::MatMul(t, m.wb, false, true, "after");
+    compiler::CompiledGraph c = testing::prepare(m.g, {m.loss, after}, {m.update.node}, m.feeds);
+    EXPECT_FALSE(compiler::make_bfloat16_variable_copies()->run(c)) << "a reader computed from the update";
+    testing::expect_same_results(m.g, {m.loss, after}, {m.update.node}, m.feeds, c, 3);
+  }
+  {
+    MixedDenseStep m;
     Output after = ops::MatMul(ops::Cast(m.x, bf16, "xb2"), m.wb, false, false, "after");
     m.g.add_control_input(after.node, m.update.node);
     compiler::CompiledGraph c = testing::prepare(m.g, {m.loss, after}, {m.update.node}, m.feeds);
