@@ -665,6 +665,15 @@ def main():
     if args.ops_worker:
         return ops_worker(args)
 
+    # bazel-bin follows the last build's configuration: after `bazel test --config=tsan` it
+    # holds sanitizer builds, which train ~30x slower (a comparison measured 52 s per epoch).
+    horn_bin = os.path.realpath(args.horn_bin)
+    if not args.pytorch_only and not horn_bin.rstrip("/").endswith("-opt/bin"):
+        print(f"error: {args.horn_bin} points to {horn_bin}, not an optimised (-opt) build: run "
+              "`bazel build //examples:mnist_mlp //examples:keras_mnist_cnn //bench:ops` with the default "
+              "configuration first, or pass --horn-bin", file=sys.stderr)
+        return 2
+
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS]
     if unknown:
