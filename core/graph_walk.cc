@@ -1,5 +1,7 @@
 #include "core/graph_walk.h"
 
+#include "core/op_registry.h"
+
 namespace horn {
 namespace {
 
@@ -41,6 +43,17 @@ std::vector<bool> descendants(const Graph& g, const std::vector<Node*>& roots, E
   return walk(g, roots, stop, [&](const Node& node, std::vector<Node*>& stack) {
     stack.insert(stack.end(), consumers[node.id].begin(), consumers[node.id].end());
   });
+}
+
+void readers_through_views(const Node& source, const std::vector<std::vector<Node*>>& consumers,
+                           std::vector<Node*>* readers, std::vector<Node*>* views) {
+  for (Node* c : consumers[source.id]) {
+    readers->push_back(c);
+    const int k = viewed_input(*c);
+    if (k < 0 || c->inputs[k].node != &source) continue;
+    if (views) views->push_back(c);
+    readers_through_views(*c, consumers, readers, views);
+  }
 }
 
 std::vector<Node*> nodes_of(const std::vector<Output>& outputs) {

@@ -30,6 +30,12 @@ std::vector<bool> ancestors(const Graph& g, const std::vector<Node*>& roots, Edg
 std::vector<bool> descendants(const Graph& g, const std::vector<Node*>& roots, Edges edges,
                               const StopAt& stop = {});
 
+// The nodes that read `source`, looking through views of it (ops that declare
+// OpDef::view_of_input: a reader of a view reads the viewed input). consumers[id]: the live
+// nodes that take node id as an input. `views`, when given, gets the view nodes passed.
+void readers_through_views(const Node& source, const std::vector<std::vector<Node*>>& consumers,
+                           std::vector<Node*>* readers, std::vector<Node*>* views = nullptr);
+
 // The nodes of some outputs, for roots given as outputs.
 std::vector<Node*> nodes_of(const std::vector<Output>& outputs);
 

@@ -10,16 +10,6 @@
 namespace horn::runtime {
 namespace {
 
-// Readers of a variable: consumers of its output, looking through views of it (the ops
-// declare them: OpDef::view_of_input).
-void collect_readers(Node* source, const std::vector<std::vector<Node*>>& consumers, std::vector<Node*>* readers) {
-  for (Node* c : consumers[source->id]) {
-    readers->push_back(c);
-    const int k = viewed_input(*c);
-    if (k >= 0 && c->inputs[k].node == source) collect_readers(c, consumers, readers);
-  }
-}
-
 std::vector<Node*> written_variables(const Node& writer) {
   std::vector<Node*> vars;
   for (int i : written_variable_inputs(writer)) vars.push_back(writer.inputs[i].node);
@@ -51,7 +41,7 @@ Schedule schedule(Graph& g, const std::vector<Node*>& roots, const std::vector<b
     Node* writer = g.node(id);
     if (!needed[id] || fed[id] || !writer->op->has(kWritesVariable)) continue;
     std::vector<Node*> readers;
-    for (Node* var : written_variables(*writer)) collect_readers(var, consumers, &readers);
+    for (Node* var : written_variables(*writer)) readers_through_views(*var, consumers, &readers);
     for (Node* r : readers)  // a reader computed from the write already follows it
       if (r != writer && !ancestors(g, {r}, Edges::kDataAndControl, at_feeds)[writer->id])
         add_edge(r, writer);

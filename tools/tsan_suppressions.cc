@@ -1,7 +1,7 @@
 // ThreadSanitizer suppressions, used by `bazel test --config=tsan` (built into every test).
 //
-// Debian's libtbb (and libdnnl, below) is not built with -fsanitize=thread, so TSan sees no synchronisation
-// inside it. Horn states the hand-offs it makes through oneTBB (core/tsan_handoff.h: a
+// Debian's libtbb (and libdnnl, below) is not built with -fsanitize=thread, so TSan sees no
+// synchronisation inside it. Horn states the hand-offs it makes through oneTBB (core/tsan_handoff.h: a
 // task starts after its spawn, a wait returns after its tasks), which covers every access
 // in Horn's own code. What remains are accesses made by oneTBB's own code to its own task
 // and arena objects: those are suppressed, and only when such an access is the top frame of

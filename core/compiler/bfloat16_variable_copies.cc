@@ -8,7 +8,6 @@
 // Any other write of the variable (an unfused Assign, set_variable_value, a load) leaves it
 // stale, and VariableAsBFloat16 then casts as the Cast did.
 // Runs last: the updates it extends are made by the fusion passes before it.
-#include <algorithm>
 #include <set>
 
 #include "core/compiler/pass.h"
@@ -17,26 +16,6 @@
 
 namespace horn::compiler {
 namespace {
-
-// The nodes that read `out`, looking through views of it (Reshape, ...); `views` gets `out`
-// and the views of it.
-void collect_readers(const Output& out, const std::map<const Node*, std::vector<Node*>>& consumers,
-                     std::vector<Node*>* readers, std::vector<Output>* views) {
-  views->push_back(out);
-  auto it = consumers.find(out.node);
-  if (it == consumers.end()) return;
-  for (Node* c : it->second) {
-    bool reads = false, view = false;
-    for (size_t i = 0; i < c->inputs.size(); ++i) {
-      if (c->inputs[i] != out) continue;
-      reads = true;
-      view = view || viewed_input(*c) == static_cast<int>(i);
-    }
-    if (!reads) continue;
-    readers->push_back(c);
-    if (view) collect_readers(c->output(), consumers, readers, views);
-  }
-}
 
 class BFloat16VariableCopies : public Pass {
  public:
@@ -47,10 +26,10 @@ class BFloat16VariableCopies : public Pass {
     // A node that orders another by a control edge keeps its place (replace_uses moves data
     // uses only); use_counts counts a control use as 1000.
     const std::map<const Node*, int> uses = g.use_counts();
-    std::map<const Node*, std::vector<Node*>> consumers;
+    std::vector<std::vector<Node*>> consumers(g.graph->num_nodes());
     for (Node* n : g.live_nodes())
       for (const Output& in : n->inputs) {
-        std::vector<Node*>& c = consumers[in.node];
+        std::vector<Node*>& c = consumers[in.node->id];
         if (c.empty() || c.back() != n) c.push_back(n);
       }
     std::set<const Node*> copied;  // variables read through a copy
@@ -86,15 +65,15 @@ class BFloat16VariableCopies : public Pass {
   // weight-gradient GEMM fused with its update) would read rows it has already rewritten.
   // Those keep the Cast, which writes its own buffer.
   static bool reads_before_every_write(const CompiledGraph& g, Node* cast,
-                                       const std::map<const Node*, std::vector<Node*>>& consumers) {
-    std::vector<Node*> readers;
-    std::vector<Output> views;
-    collect_readers(cast->output(), consumers, &readers, &views);
-    for (const Output& v : views)
-      if (std::find(g.fetches.begin(), g.fetches.end(), v) != g.fetches.end()) return false;
+                                       const std::vector<std::vector<Node*>>& consumers) {
+    std::vector<Node*> readers, views{cast};
+    readers_through_views(*cast, consumers, &readers, &views);
+    for (const Node* v : views)
+      if (g.is_fetched(v)) return false;
+    // Ancestors of live nodes are live (fed nodes have no inputs in a compiled graph).
     const std::vector<bool> before = ancestors(*g.graph, readers, Edges::kDataAndControl);
-    for (Node* n : g.live_nodes())
-      if (before[n->id] && n->op->has(kWritesVariable)) return false;
+    for (int id = 0; id < g.graph->num_nodes(); ++id)
+      if (before[id] && g.graph->node(id)->op->has(kWritesVariable)) return false;
     return true;
   }
 };
