@@ -297,12 +297,31 @@ def self_cmd(*flags):
     return [sys.executable, os.path.abspath(__file__), *flags]
 
 
-def cpu_flags():
+def cpu_info():
+    """The first CPU's /proc/cpuinfo fields (key -> value)."""
+    info = {}
     with open("/proc/cpuinfo") as f:
         for line in f:
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    return set()
+            if not line.strip():
+                break
+            key, _, value = line.partition(":")
+            info[key.strip()] = value.strip()
+    return info
+
+
+def cpu_flags():
+    return set(cpu_info().get("flags", "").split())
+
+
+def cpu_description():
+    """Which CPU this ran on. Sessions have run on different machines (an Intel Xeon with AMX,
+    an AMD EPYC without), and the bfloat16 rows depend on AMX: ratios from different CPUs are
+    not comparable."""
+    info, flags = cpu_info(), cpu_flags()
+    isa = [f for f in ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
+    return {"model_name": info.get("model name", "?"), "vendor": info.get("vendor_id", "?"),
+            "family": info.get("cpu family", "?"), "model": info.get("model", "?"),
+            "cpus": os.cpu_count(), "isa": isa}
 
 
 def choose_openblas_env(mode):
@@ -687,6 +706,10 @@ def main():
     if args.quick:
         args.data_dir = make_subset(args.data, QUICK_TRAIN, QUICK_TEST)
         args.scale = FULL_TRAIN / QUICK_TRAIN
+    cpu = cpu_description()
+    print(f"CPU: {cpu['model_name']} ({cpu['vendor']}, family {cpu['family']} model {cpu['model']}), "
+          f"{cpu['cpus']} CPUs, {' '.join(cpu['isa']) or 'no AVX-512'}"
+          f"{'' if 'amx_bf16' in cpu['isa'] else ' (no AMX: bfloat16 products run on AVX512-BF16 at best)'}")
     print(f"PyTorch {probe['torch']}, OpenBLAS kernel {probe['openblas'].get('core')} ({openblas_note}); "
           f"{args.threads} threads; data {args.data_dir}{' (QUICK subset)' if args.quick else ''}")
 
@@ -704,7 +727,7 @@ def main():
 
     if args.json:
         doc = {"models": results, "skipped": skipped, "threads": args.threads, "quick": args.quick,
-               "torch": probe["torch"], "openblas": probe["openblas"], "openblas_note": openblas_note,
+               "torch": probe["torch"], "cpu": cpu, "openblas": probe["openblas"], "openblas_note": openblas_note,
                "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         with open(args.json, "w") as f:
             json.dump(doc, f, indent=2)

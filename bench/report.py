@@ -1,10 +1,23 @@
 #!/usr/bin/env python3
 """Turns Google Benchmark JSON from //bench:ops into the markdown results table of
-bench/README.md: machine, date, commit, and per benchmark the time, the thread count and
-the counters (GFLOP/s for matmuls, GB/s for memory-bound ops)."""
+bench/README.md: machine (the CPU named from this machine's /proc/cpuinfo, so run it where
+the benchmark ran), date, commit, and per benchmark the time, the thread count and the
+counters (GFLOP/s for matmuls, GB/s for memory-bound ops)."""
 import json
 import subprocess
 import sys
+
+
+def cpu_model():
+    """The CPU's name from /proc/cpuinfo (ratios from different CPUs are not comparable)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
 
 
 def main(path):
@@ -12,7 +25,7 @@ def main(path):
         data = json.load(f)
     ctx = data["context"]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    print(f"Machine: {ctx.get('num_cpus')} x {ctx.get('mhz_per_cpu')} MHz, date {ctx.get('date')}, commit {commit}\n")
+    print(f"Machine: {cpu_model()}, {ctx.get('num_cpus')} x {ctx.get('mhz_per_cpu')} MHz, date {ctx.get('date')}, commit {commit}\n")
     print("| benchmark | threads | time | throughput |")
     print("|---|---|---|---|")
     for b in data["benchmarks"]:

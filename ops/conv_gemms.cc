@@ -30,27 +30,76 @@ void transpose(const T* in, int64_t rows, int64_t cols, T* out) {
         for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r) out[c * rows + r] = in[r * cols + c];
 }
 
-BFloat16View rows_of(const bfloat16* data, int64_t rows, int64_t cols) { return {data, rows, cols, cols, 1}; }
+// The three products on oneDNN, operands of type In (bfloat16 or float), float32 results.
+template <typename In>
+MatrixView<In> rows_of(const In* data, int64_t rows, int64_t cols) {
+  return {data, rows, cols, cols, 1};
+}
+
+void onednn_gemm(const BFloat16View& a, const BFloat16View& b, float* c, int64_t ldc) { onednn_bf16_gemm(a, b, c, ldc); }
+void onednn_gemm(const Float32View& a, const Float32View& b, float* c, int64_t ldc) { onednn_f32_gemm(a, b, c, ldc); }
+
+template <typename In>
+void onednn_forward(const In* col, int64_t rows, int64_t k, const In* w, int64_t filters, float* y) {
+  onednn_gemm(rows_of(col, rows, k), rows_of(w, k, filters), y, filters);
+}
+
+// W^T [F, K] as a strided view of W [K, F]: oneDNN packs B itself.
+template <typename In>
+void onednn_input_grad(const In* dy, int64_t pixels, int64_t filters, const In* w, int64_t k, float* col) {
+  onednn_gemm(rows_of(dy, pixels, filters), MatrixView<In>{w, filters, k, 1, filters}, col, k);
+}
+
+// oneDNN's brgemm kernels need A's rows contiguous (a strided A falls back to gemm:jit, about
+// half as fast), so dW^T = dY^T col is computed instead of col^T dY: only dY, F columns
+// wide, is copied transposed, rather than col, K = KH x KW x C columns wide; dW^T is then
+// K x F values, transposed once into dW.
+template <typename In>
+void onednn_filter_grad(const In* col, int64_t rows, int64_t k, const In* dy, int64_t filters, float* dw) {
+  In* dy_t = thread_scratch<In, ScratchSlot::kOperand>(filters * rows);
+  transpose(dy, rows, filters, dy_t);
+  float* dw_t = thread_scratch<float, ScratchSlot::kResult>(filters * k);
+  onednn_gemm(rows_of(dy_t, filters, rows), rows_of(col, rows, k), dw_t, k);
+  transpose(dw_t, filters, k, dw);
+}
+
+// float32 products go to oneDNN where it runs them (brgemm, ~1.5-2x Eigen's GEMM at these
+// shapes: bench/README.md, issue 13, seventh part); double, and float32 without oneDNN, to Eigen.
+template <typename T>
+bool float32_on_onednn() {
+  if constexpr (std::is_same_v<T, float>) return onednn_f32_gemm_available();
+  else return false;
+}
 
 }  // namespace
 
 template <typename T>
 void conv_forward_product(const T* col, int64_t rows, int64_t k, const T* w, int64_t filters, T* y) {
-  if (k >= kDirectConvTaps) {
+  if (k < kDirectConvTaps) {
+    direct_product(rows, k, w, filters, y, [&](int64_t r, int64_t t) { return col[r * k + t]; });
+  } else if (float32_on_onednn<T>()) {
+    if constexpr (std::is_same_v<T, float>) onednn_forward(col, rows, k, w, filters, y);
+  } else {
     MatrixMap<T>(y, rows, filters).noalias() = ConstMatrixMap<T>(col, rows, k) * ConstMatrixMap<T>(w, k, filters);
-    return;
   }
-  direct_product(rows, k, w, filters, y, [&](int64_t r, int64_t t) { return col[r * k + t]; });
 }
 
 template <typename T>
 void conv_input_grad_product(const T* dy, int64_t pixels, int64_t filters, const T* w, int64_t k, T* col) {
+  if (float32_on_onednn<T>()) {
+    if constexpr (std::is_same_v<T, float>) onednn_input_grad(dy, pixels, filters, w, k, col);
+    return;
+  }
   MatrixMap<T>(col, pixels, k).noalias() =
       ConstMatrixMap<T>(dy, pixels, filters) * ConstMatrixMap<T>(w, k, filters).transpose();
 }
 
 template <typename T>
 void conv_filter_grad_product(const T* col, int64_t rows, int64_t k, const T* dy, int64_t filters, T* dw) {
+  if (float32_on_onednn<T>()) {
+    if constexpr (std::is_same_v<T, float>) onednn_filter_grad(col, rows, k, dy, filters, dw);
+    return;
+  }
   MatrixMap<T>(dw, k, filters).noalias() =
       ConstMatrixMap<T>(col, rows, k).transpose() * ConstMatrixMap<T>(dy, rows, filters);
 }
@@ -67,7 +116,7 @@ template void conv_filter_grad_product<double>(const double*, int64_t, int64_t, 
 void conv_forward_product(const bfloat16* col, int64_t rows, int64_t k, const bfloat16* w, int64_t filters,
                           float* y) {
   if (k >= kDirectConvTaps) {
-    onednn_bf16_gemm(rows_of(col, rows, k), rows_of(w, k, filters), y, filters);
+    onednn_forward(col, rows, k, w, filters, y);
     return;
   }
   float* wide_w = thread_scratch<float, ScratchSlot::kOperand>(k * filters);
@@ -78,21 +127,12 @@ void conv_forward_product(const bfloat16* col, int64_t rows, int64_t k, const bf
 
 void conv_input_grad_product(const bfloat16* dy, int64_t pixels, int64_t filters, const bfloat16* w, int64_t k,
                              float* col) {
-  // W^T [F, K] as a strided view of W [K, F]: oneDNN packs B itself, still on AMX.
-  onednn_bf16_gemm(rows_of(dy, pixels, filters), BFloat16View{w, filters, k, 1, filters}, col, k);
+  onednn_input_grad(dy, pixels, filters, w, k, col);
 }
 
-// oneDNN's AMX kernels need A's rows contiguous (a strided A falls back to gemm:jit, about
-// half as fast), so dW^T = dY^T col is computed instead of col^T dY: only dY, F columns
-// wide, is copied transposed, rather than col, K = KH x KW x C columns wide; dW^T is then
-// K x F values, transposed once into dW.
 void conv_filter_grad_product(const bfloat16* col, int64_t rows, int64_t k, const bfloat16* dy, int64_t filters,
                               float* dw) {
-  bfloat16* dy_t = thread_scratch<bfloat16, ScratchSlot::kOperand>(filters * rows);
-  transpose(dy, rows, filters, dy_t);
-  float* dw_t = thread_scratch<float, ScratchSlot::kOperand>(filters * k);
-  onednn_bf16_gemm(rows_of(dy_t, filters, rows), rows_of(col, rows, k), dw_t, k);
-  transpose(dw_t, filters, k, dw);
+  onednn_filter_grad(col, rows, k, dy, filters, dw);
 }
 
 }  // namespace horn::kernels

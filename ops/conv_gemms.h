@@ -2,9 +2,10 @@
 // panels: col [rows, K] with one column per filter tap (ky, kx, c), W [K, F] (HWIO viewed
 // as a matrix), dY [rows, F]. Each runs on the calling thread; the caller splits the work.
 //
-// float and double: Eigen's GEMM. bfloat16 operands give float32 results (products of
-// bfloat16 values are exact in float32 and summed in float32), on oneDNN's AMX kernels
-// (ops/onednn_gemm.h); the callers check onednn_bf16_gemm_available() first.
+// float32: oneDNN's GEMM where it runs here, else Eigen's; double: Eigen's. bfloat16
+// operands give float32 results (products of bfloat16 values are exact in float32 and summed
+// in float32), on oneDNN (AMX, or AVX512-BF16 on a CPU without AMX: ops/onednn_gemm.h); the
+// callers check onednn_bf16_gemm_available() first.
 #pragma once
 #include <cstdint>
 

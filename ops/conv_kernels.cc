@@ -148,9 +148,10 @@ int64_t conv2d_scratch_bytes(const WindowGeometry& g, int64_t filters, int64_t i
     case ConvPass::kInputGrad: return g.is_pointwise() ? 0 : g.out_pixels() * k * output_size;
     default: {
       const int64_t chunk = std::min(rows, kFilterGradRows);
-      // The bfloat16 product copies dY's chunk transposed and makes dW^T (ops/conv_gemms.cc).
+      // oneDNN's product (bfloat16, and float32 where oneDNN runs) copies dY's chunk
+      // transposed and makes dW^T (ops/conv_gemms.cc).
       const int64_t transposed =
-          input_size < output_size ? chunk * filters * input_size + k * filters * output_size : 0;
+          output_size == 4 ? chunk * filters * input_size + k * filters * output_size : 0;
       return (g.is_pointwise() ? 0 : chunk * k * input_size) + transposed;
     }
   }

@@ -9,8 +9,9 @@ namespace horn::kernels {
 
 // Per-thread 64-byte-aligned scratch of at least `elements` values, kept for the thread's
 // life. Kernels that hold two at once (a GEMM panel while the fused program runs on it) use
-// different slots.
-enum class ScratchSlot { kProgram, kPanel, kReduction, kOperand };
+// different slots. A slot is per value type too, so two buffers of the same type need two
+// slots (a product's transposed operand and its transposed result: kOperand and kResult).
+enum class ScratchSlot { kProgram, kPanel, kReduction, kOperand, kResult };
 template <typename T, ScratchSlot kSlot>
 T* thread_scratch(int64_t elements) {
   struct Buffer {

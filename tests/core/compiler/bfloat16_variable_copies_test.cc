@@ -38,8 +38,9 @@ TEST(BFloat16VariableCopies, CastOfAVariableReadsTheCopyThatItsFusedUpdateKeeps)
   compiler::Compilation c = compiler::compile(m.g, {m.loss}, {m.update.node}, testing::feed_specs(m.feeds),
                                               compiler::default_pipeline());
   EXPECT_EQ(testing::count_ops(c.graph, "VariableAsBFloat16"), 1);
-  for (const Node* n : c.graph.live_nodes())
+  for (const Node* n : c.graph.live_nodes()) {
     if (n->op_name() == "Cast") EXPECT_NE(n->inputs[0].node->name, "w") << "the weight's Cast is left";
+  }
   const Node* update = writer_of(c.graph, m.w.node);
   ASSERT_NE(update, nullptr);
   EXPECT_EQ(update->op_name(), "FusedMatMulAssign");
