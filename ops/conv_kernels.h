@@ -1,4 +1,4 @@
-// Convolution kernels (NHWC input, HWIO filter) on Eigen's GEMM, over im2col panels that
+// Convolution kernels (NHWC input, HWIO filter) on GEMMs (ops/conv_gemms.h), over im2col panels that
 // stay in cache: the im2col matrix of a convolution has one row per output pixel (n, y, x)
 // and one column per filter tap (ky, kx, c), so that Y = col x W with W viewed as
 // [k_h * k_w * C, F] (HWIO is already that layout).

@@ -1,4 +1,5 @@
-// MatMul: C = op(A) * op(B) on Eigen's GEMM, or for large float32 products on oneDNN's.
+// MatMul: C = op(A) * op(B) on oneDNN's GEMM (float32 and bfloat16 operands, where oneDNN
+// runs them) or Eigen's (double, and float32 without oneDNN).
 // Transposes are views (oneDNN reads a transposed A from a per-panel copy).
 // Large products are split into fixed column or row panels of C run in parallel; the panels
 // depend only on the shapes, so the bits do not depend on the thread count.
@@ -25,10 +26,11 @@ using Grads = std::vector<Output>;
 // Panel width of C per task, and the work below which one call is cheaper than tasks.
 constexpr int64_t kPanel = 128;
 constexpr int64_t kParallelFlops = 1 << 20;
-// float32 products of at least this many multiply-adds run on oneDNN: 1.7x Eigen's speed at
-// 1024^3, but no faster at the seed model's shapes (~40 M; bench/README.md, issue 13), where
-// its per-call repacking of B into 50-row halves costs what its kernel gains.
-constexpr int64_t kOneDnnFloat32Work = int64_t{1} << 28;
+// float32 products run on oneDNN where it runs (brgemm), whatever their size. On the Intel
+// Xeon of issue 13's fourth part it was 1.7x Eigen's speed at 1024^3 and level with it at
+// the seed model's shapes (its per-call repacking of B into 50-row halves cost what its
+// kernel gained); on an AMD EPYC (Zen 5) it is 1.3-1.7x Eigen's at those shapes too
+// (bench/README.md, issue 13, seventh part).
 
 // Called on the thread that just computed block [r0, r0 + rows) x [c0, c0 + cols) of C,
 // with where that block is and its row stride.
@@ -112,8 +114,7 @@ void matmul(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb, int64_t m,
   const bool bf16 = a_in.dtype() == DType::kBFloat16;
   const int64_t k = ta ? a_in.dim(0) : a_in.dim(1);
   const bool on_onednn = bf16 ? kernels::onednn_bf16_gemm_available()
-                              : std::is_same_v<T, float> && m * n * k >= kOneDnnFloat32Work &&
-                                    kernels::onednn_f32_gemm_available();
+                              : std::is_same_v<T, float> && kernels::onednn_f32_gemm_available();
   const Tensor a = bf16 && !on_onednn ? as_float32_operand(a_in) : a_in;
   const Tensor b = bf16 && !on_onednn ? as_float32_operand(b_in) : b_in;
   for_each_panel(m, n, k, on_onednn, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {

@@ -1,7 +1,8 @@
-// Matrix products on oneDNN: bfloat16 x bfloat16 -> float32 (AMX on this CPU: oneDNN 2.6.3
-// dispatches brg:avx512_core_amx_bf16; a K too small for AMX tiles gets avx512_core_bf16),
-// and float32 x float32 -> float32 (brg:avx512_core; ~1.7x Eigen's GEMM at 1024^3, no faster
-// at the seed model's shapes: MatMul uses it for large products only).
+// Matrix products on oneDNN: bfloat16 x bfloat16 -> float32 (on an Intel Xeon with AMX
+// oneDNN 2.6.3 dispatches brg:avx512_core_amx_bf16, and avx512_core_bf16 for a K too small
+// for AMX tiles; on a CPU without AMX, such as an AMD EPYC Zen 5, avx512_core_bf16 for all),
+// and float32 x float32 -> float32 (brg:avx512_core: on the Xeon ~1.7x Eigen's GEMM at
+// 1024^3 and level with it at the seed model's shapes; on the EPYC 1.3-1.7x at both).
 //
 // Threading: Debian's oneDNN is OpenMP-threaded, and its OpenMP team fights oneTBB for the
 // cores. Horn instead splits a product into fixed panels (ops/matmul_op.cc) on oneTBB and
