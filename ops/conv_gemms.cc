@@ -20,14 +20,30 @@ void direct_product(int64_t rows, int64_t k, const T* w, int64_t filters, T* y, 
   }
 }
 
-// out [cols, rows] = in [rows, cols]^T, in tiles that keep both sides in cache.
+// out [cols, rows] = in [rows, cols]^T. Whole N x N tiles (N: the SIMD packet's length, 16
+// floats or bfloat16 values with AVX-512) go through registers with Eigen's packet transpose;
+// a column of tiles at a time, so that the stores fill N rows of `out` front to back. The
+// ragged edges, and builds without a packet type for T, move one value at a time. It was a
+// scalar loop: ~5% of mnist_cnn's mixed_bfloat16 step went to transposing the filter
+// gradient's dY (bench/README.md, issue 13, seventh part).
 template <typename T>
 void transpose(const T* in, int64_t rows, int64_t cols, T* out) {
-  constexpr int64_t kTile = 32;
-  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
-    for (int64_t c0 = 0; c0 < cols; c0 += kTile)
-      for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c)
-        for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r) out[c * rows + r] = in[r * cols + c];
+  using Packet = typename Eigen::internal::packet_traits<T>::type;
+  constexpr int64_t n = Eigen::internal::unpacket_traits<Packet>::size;
+  int64_t tiled_rows = 0, tiled_cols = 0;
+  if constexpr (n > 1) {
+    tiled_rows = rows / n * n;
+    tiled_cols = cols / n * n;
+    Eigen::internal::PacketBlock<Packet, n> tile;
+    for (int64_t c0 = 0; c0 < tiled_cols; c0 += n)
+      for (int64_t r0 = 0; r0 < tiled_rows; r0 += n) {
+        for (int64_t i = 0; i < n; ++i) tile.packet[i] = Eigen::internal::ploadu<Packet>(in + (r0 + i) * cols + c0);
+        Eigen::internal::ptranspose(tile);
+        for (int64_t i = 0; i < n; ++i) Eigen::internal::pstoreu(out + (c0 + i) * rows + r0, tile.packet[i]);
+      }
+  }
+  for (int64_t r = 0; r < rows; ++r)  // the edges: rows below the tiles, columns right of them
+    for (int64_t c = r < tiled_rows ? tiled_cols : 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
 }
 
 // The three products on oneDNN, operands of type In (bfloat16 or float), float32 results.
@@ -36,8 +52,12 @@ MatrixView<In> rows_of(const In* data, int64_t rows, int64_t cols) {
   return {data, rows, cols, cols, 1};
 }
 
-void onednn_gemm(const BFloat16View& a, const BFloat16View& b, float* c, int64_t ldc) { onednn_bf16_gemm(a, b, c, ldc); }
-void onednn_gemm(const Float32View& a, const Float32View& b, float* c, int64_t ldc) { onednn_f32_gemm(a, b, c, ldc); }
+void onednn_gemm(const BFloat16View& a, const BFloat16View& b, float* c, int64_t ldc) {
+  onednn_bf16_gemm(a, b, c, ldc);
+}
+void onednn_gemm(const Float32View& a, const Float32View& b, float* c, int64_t ldc) {
+  onednn_f32_gemm(a, b, c, ldc);
+}
 
 template <typename In>
 void onednn_forward(const In* col, int64_t rows, int64_t k, const In* w, int64_t filters, float* y) {

@@ -106,6 +106,46 @@ TEST(Conv2D, GradientsAreTheSameBitsForAnyThreadCount) {
   }
 }
 
+// The float32 gradient ops (on oneDNN where it runs: the filter gradient transposes dY and
+// dW^T in register tiles) against the same ops in float64, on shapes whose pixel counts and
+// filter counts are not multiples of the tile (ragged edges), are (whole tiles), and cross
+// the filter gradient's 2048-row chunks.
+TEST(Conv2D, Float32GradientOpsMatchFloat64) {
+  struct Case {
+    Shape x, w;
+    int stride;
+    std::string padding;
+  };
+  const std::vector<Case> cases{{{12, 14, 14, 8}, {3, 3, 8, 16}, 1, "same"},
+                                {{3, 11, 10, 6}, {3, 3, 6, 5}, 2, "valid"},
+                                {{5, 20, 25, 40}, {1, 1, 40, 7}, 1, "valid"},
+                                {{4, 13, 13, 3}, {2, 2, 3, 35}, 1, "valid"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << c.x << " * " << c.w);
+    Graph g;
+    const DType f32 = DType::kFloat32, f64 = DType::kFloat64;
+    Output x = ops::Placeholder(g, f32, c.x, "x"), w = ops::Placeholder(g, f32, c.w, "w");
+    const Shape ys = ops::Conv2D(x, w, {c.stride, c.stride}, c.padding).shape();
+    Output dy = ops::Placeholder(g, f32, ys, "dy");
+    auto grads = [&](DType t) {
+      auto in = [&](Output v) { return t == f32 ? v : ops::Cast(v, t); };
+      return std::vector<Output>{
+          ops::Conv2DBackpropInput(in(dy), in(w), c.x, {c.stride, c.stride}, c.padding),
+          ops::Conv2DBackpropFilter(in(x), in(dy), c.w, {c.stride, c.stride}, c.padding)};
+    };
+    const std::vector<Output> single = grads(f32), exact = grads(f64);
+    const Session::Feeds feeds{{x, Tensor::uniform(f32, c.x, -1, 1, 1)},
+                               {w, Tensor::uniform(f32, c.w, -1, 1, 2)},
+                               {dy, Tensor::uniform(f32, ys, -1, 1, 3)}};
+    Session one(g, {.num_threads = 1}), two(g, {.num_threads = 2});
+    const std::vector<Tensor> a = one.run(feeds, single), b = two.run(feeds, single), r = one.run(feeds, exact);
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_TRUE(a[i].bitwise_equal(b[i])) << "thread count changed the bits of op " << i;
+      EXPECT_LT(testing::relative_error(a[i], r[i]), 1e-5) << "op " << i;
+    }
+  }
+}
+
 TEST(Conv2D, SecondDerivativesMatchFiniteDifferences) {
   Graph g;
   Output x = ops::Placeholder(g, DType::kFloat64, {1, 5, 4, 2}, "x");

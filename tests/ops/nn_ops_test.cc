@@ -84,33 +84,40 @@ TEST(MatMulOp, LargeProductMatchesNaiveAndIsThreadCountIndependent) {
     }
 }
 
-// float32 products of 2^28 multiply-adds and more run on oneDNN (ops/matmul_op.cc): still
-// the same bits for any thread count and compiled or not, in every transpose combination,
-// within float32 accumulation of the exact product.
-TEST(MatMulOp, LargeFloat32ProductsOnOneDnn) {
-  const int64_t m = 1024, k = 256, n = 1030;  // 2^28 and more; ragged last column panel
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) {
-      SCOPED_TRACE(std::string(ta ? "A^T" : "A") + " x " + (tb ? "B^T" : "B"));
-      Graph g;
-      const Shape sa = ta ? Shape{k, m} : Shape{m, k}, sb = tb ? Shape{n, k} : Shape{k, n};
-      const Tensor av = Tensor::uniform(DType::kFloat32, sa, -1, 1, 3), bv = Tensor::uniform(DType::kFloat32, sb, -1, 1, 4);
-      Output a = ops::Placeholder(g, DType::kFloat32, sa), b = ops::Placeholder(g, DType::kFloat32, sb);
-      Output c = ops::MatMul(a, b, ta, tb);
-      const Session::Feeds feeds{{a, av}, {b, bv}};
-      Session one(g, {.num_threads = 1}), two(g, {.num_threads = 2}), plain(g, {.optimize = false});
-      const Tensor c1 = one.run(feeds, c);
-      EXPECT_TRUE(c1.bitwise_equal(two.run(feeds, c))) << "thread count changed the bits";
-      EXPECT_TRUE(c1.bitwise_equal(plain.run(feeds, c))) << "compiled differs from the reference interpreter";
-      for (int64_t i : {int64_t{0}, int64_t{511}, m - 1})
-        for (int64_t j : {int64_t{0}, int64_t{777}, n - 1}) {
-          double want = 0;
-          for (int64_t p = 0; p < k; ++p)
-            want += double(ta ? av.at<float>({p, i}) : av.at<float>({i, p})) *
-                    double(tb ? bv.at<float>({j, p}) : bv.at<float>({p, j}));
-          EXPECT_NEAR(c1.at<float>({i, j}), want, 1e-4) << i << ", " << j;
-        }
-    }
+// float32 products run on oneDNN at every size where it runs (ops/matmul_op.cc): still the
+// same bits for any thread count and compiled or not, in every transpose combination, within
+// float32 accumulation of the exact product. The shapes take each panel policy: one call (a
+// tiny product), two 50-row halves (a batch of 100), and 128-row panels with a ragged edge.
+TEST(MatMulOp, Float32ProductsOnOneDnnAtEverySize) {
+  struct Case {
+    int64_t m, k, n;
+  };
+  for (const Case& s : {Case{7, 5, 3}, Case{100, 784, 500}, Case{1024, 256, 1030}})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        SCOPED_TRACE(std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n) + ", " +
+                     (ta ? "A^T" : "A") + " x " + (tb ? "B^T" : "B"));
+        const int64_t m = s.m, k = s.k, n = s.n;
+        Graph g;
+        const Shape sa = ta ? Shape{k, m} : Shape{m, k}, sb = tb ? Shape{n, k} : Shape{k, n};
+        const Tensor av = Tensor::uniform(DType::kFloat32, sa, -1, 1, 3);
+        const Tensor bv = Tensor::uniform(DType::kFloat32, sb, -1, 1, 4);
+        Output a = ops::Placeholder(g, DType::kFloat32, sa), b = ops::Placeholder(g, DType::kFloat32, sb);
+        Output c = ops::MatMul(a, b, ta, tb);
+        const Session::Feeds feeds{{a, av}, {b, bv}};
+        Session one(g, {.num_threads = 1}), two(g, {.num_threads = 2}), plain(g, {.optimize = false});
+        const Tensor c1 = one.run(feeds, c);
+        EXPECT_TRUE(c1.bitwise_equal(two.run(feeds, c))) << "thread count changed the bits";
+        EXPECT_TRUE(c1.bitwise_equal(plain.run(feeds, c))) << "compiled differs from the reference interpreter";
+        for (int64_t i : {int64_t{0}, m / 2, m - 1})
+          for (int64_t j : {int64_t{0}, n * 3 / 4, n - 1}) {
+            double want = 0;
+            for (int64_t p = 0; p < k; ++p)
+              want += double(ta ? av.at<float>({p, i}) : av.at<float>({i, p})) *
+                      double(tb ? bv.at<float>({j, p}) : bv.at<float>({p, j}));
+            EXPECT_NEAR(c1.at<float>({i, j}), want, 1e-6 * k) << i << ", " << j;
+          }
+      }
 }
 
 }  // namespace
