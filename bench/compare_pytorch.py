@@ -317,7 +317,8 @@ def cpu_description():
     """Which CPU this ran on. Sessions have run on different machines (an Intel Xeon with AMX,
     an AMD EPYC without), and the bfloat16 rows depend on AMX: ratios from different CPUs are
     not comparable."""
-    info, flags = cpu_info(), cpu_flags()
+    info = cpu_info()
+    flags = set(info.get("flags", "").split())
     isa = [f for f in ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
     return {"model_name": info.get("model name", "?"), "vendor": info.get("vendor_id", "?"),
             "family": info.get("cpu family", "?"), "model": info.get("model", "?"),

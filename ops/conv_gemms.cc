@@ -52,13 +52,6 @@ MatrixView<In> rows_of(const In* data, int64_t rows, int64_t cols) {
   return {data, rows, cols, cols, 1};
 }
 
-void onednn_gemm(const BFloat16View& a, const BFloat16View& b, float* c, int64_t ldc) {
-  onednn_bf16_gemm(a, b, c, ldc);
-}
-void onednn_gemm(const Float32View& a, const Float32View& b, float* c, int64_t ldc) {
-  onednn_f32_gemm(a, b, c, ldc);
-}
-
 template <typename In>
 void onednn_forward(const In* col, int64_t rows, int64_t k, const In* w, int64_t filters, float* y) {
   onednn_gemm(rows_of(col, rows, k), rows_of(w, k, filters), y, filters);
@@ -83,44 +76,32 @@ void onednn_filter_grad(const In* col, int64_t rows, int64_t k, const In* dy, in
   transpose(dw_t, filters, k, dw);
 }
 
+}  // namespace
+
 // float32 products go to oneDNN where it runs them (brgemm: on an AMD EPYC Zen 5, 1.35-2x
 // Eigen's GEMM at mnist_cnn's and a 56x56x64 layer's shapes: bench/README.md, issue 13,
 // seventh part); double, and float32 without oneDNN, to Eigen.
 template <typename T>
-bool float32_on_onednn() {
-  if constexpr (std::is_same_v<T, float>) return onednn_f32_gemm_available();
-  else return false;
-}
-
-}  // namespace
-
-template <typename T>
 void conv_forward_product(const T* col, int64_t rows, int64_t k, const T* w, int64_t filters, T* y) {
-  if (k < kDirectConvTaps) {
-    direct_product(rows, k, w, filters, y, [&](int64_t r, int64_t t) { return col[r * k + t]; });
-  } else if (float32_on_onednn<T>()) {
-    if constexpr (std::is_same_v<T, float>) onednn_forward(col, rows, k, w, filters, y);
-  } else {
-    MatrixMap<T>(y, rows, filters).noalias() = ConstMatrixMap<T>(col, rows, k) * ConstMatrixMap<T>(w, k, filters);
-  }
+  if (k < kDirectConvTaps)
+    return direct_product(rows, k, w, filters, y, [&](int64_t r, int64_t t) { return col[r * k + t]; });
+  if constexpr (std::is_same_v<T, float>)
+    if (onednn_f32_gemm_available()) return onednn_forward(col, rows, k, w, filters, y);
+  MatrixMap<T>(y, rows, filters).noalias() = ConstMatrixMap<T>(col, rows, k) * ConstMatrixMap<T>(w, k, filters);
 }
 
 template <typename T>
 void conv_input_grad_product(const T* dy, int64_t pixels, int64_t filters, const T* w, int64_t k, T* col) {
-  if (float32_on_onednn<T>()) {
-    if constexpr (std::is_same_v<T, float>) onednn_input_grad(dy, pixels, filters, w, k, col);
-    return;
-  }
+  if constexpr (std::is_same_v<T, float>)
+    if (onednn_f32_gemm_available()) return onednn_input_grad(dy, pixels, filters, w, k, col);
   MatrixMap<T>(col, pixels, k).noalias() =
       ConstMatrixMap<T>(dy, pixels, filters) * ConstMatrixMap<T>(w, k, filters).transpose();
 }
 
 template <typename T>
 void conv_filter_grad_product(const T* col, int64_t rows, int64_t k, const T* dy, int64_t filters, T* dw) {
-  if (float32_on_onednn<T>()) {
-    if constexpr (std::is_same_v<T, float>) onednn_filter_grad(col, rows, k, dy, filters, dw);
-    return;
-  }
+  if constexpr (std::is_same_v<T, float>)
+    if (onednn_f32_gemm_available()) return onednn_filter_grad(col, rows, k, dy, filters, dw);
   MatrixMap<T>(dw, k, filters).noalias() =
       ConstMatrixMap<T>(col, rows, k).transpose() * ConstMatrixMap<T>(dy, rows, filters);
 }

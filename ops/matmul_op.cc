@@ -93,8 +93,7 @@ void onednn_block(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t r0
   }
   const View va = ta ? View{pa, rows, k, k, 1} : View{pa + r0 * a.dim(1), rows, k, a.dim(1), 1};
   const View vb = tb ? View{pb + c0 * b.dim(1), k, cols, 1, b.dim(1)} : View{pb + c0, k, cols, b.dim(1), 1};
-  if constexpr (std::is_same_v<In, bfloat16>) kernels::onednn_bf16_gemm(va, vb, out, ld);
-  else kernels::onednn_f32_gemm(va, vb, out, ld);
+  kernels::onednn_gemm(va, vb, out, ld);
 }
 
 // bfloat16 operands as float32, exactly: where oneDNN has no bfloat16 GEMM (a CPU without

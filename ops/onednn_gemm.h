@@ -32,5 +32,12 @@ bool onednn_f32_gemm_available();
 // C[rows, cols] (row stride ldc) = A[rows, k] B[k, cols], float32 accumulation. k > 0.
 void onednn_bf16_gemm(const BFloat16View& a, const BFloat16View& b, float* c, int64_t ldc);
 void onednn_f32_gemm(const Float32View& a, const Float32View& b, float* c, int64_t ldc);
+// The same, chosen by the operands' type: for kernels templated over it.
+inline void onednn_gemm(const BFloat16View& a, const BFloat16View& b, float* c, int64_t ldc) {
+  onednn_bf16_gemm(a, b, c, ldc);
+}
+inline void onednn_gemm(const Float32View& a, const Float32View& b, float* c, int64_t ldc) {
+  onednn_f32_gemm(a, b, c, ldc);
+}
 
 }  // namespace horn::kernels
