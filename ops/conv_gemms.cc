@@ -5,6 +5,7 @@
 #include "ops/kernel_util.h"
 #include "ops/onednn_gemm.h"
 #include "ops/thread_scratch.h"
+#include "ops/transpose_tiles.h"
 
 namespace horn::kernels {
 namespace {
@@ -18,32 +19,6 @@ void direct_product(int64_t rows, int64_t k, const T* w, int64_t filters, T* y, 
     out = ConstArrayMap<T>(w, filters) * tap(r, 0);
     for (int64_t t = 1; t < k; ++t) out += ConstArrayMap<T>(w + t * filters, filters) * tap(r, t);
   }
-}
-
-// out [cols, rows] = in [rows, cols]^T. Whole N x N tiles (N: the SIMD packet's length, 16
-// floats or bfloat16 values with AVX-512) go through registers with Eigen's packet transpose;
-// a column of tiles at a time, so that the stores fill N rows of `out` front to back. The
-// ragged edges, and builds without a packet type for T, move one value at a time. It was a
-// scalar loop: ~5% of mnist_cnn's mixed_bfloat16 step went to transposing the filter
-// gradient's dY (bench/README.md, issue 13, seventh part).
-template <typename T>
-void transpose(const T* in, int64_t rows, int64_t cols, T* out) {
-  using Packet = typename Eigen::internal::packet_traits<T>::type;
-  constexpr int64_t n = Eigen::internal::unpacket_traits<Packet>::size;
-  int64_t tiled_rows = 0, tiled_cols = 0;
-  if constexpr (n > 1) {
-    tiled_rows = rows / n * n;
-    tiled_cols = cols / n * n;
-    Eigen::internal::PacketBlock<Packet, n> tile;
-    for (int64_t c0 = 0; c0 < tiled_cols; c0 += n)
-      for (int64_t r0 = 0; r0 < tiled_rows; r0 += n) {
-        for (int64_t i = 0; i < n; ++i) tile.packet[i] = Eigen::internal::ploadu<Packet>(in + (r0 + i) * cols + c0);
-        Eigen::internal::ptranspose(tile);
-        for (int64_t i = 0; i < n; ++i) Eigen::internal::pstoreu(out + (c0 + i) * rows + r0, tile.packet[i]);
-      }
-  }
-  for (int64_t r = 0; r < rows; ++r)  // the edges: rows below the tiles, columns right of them
-    for (int64_t c = r < tiled_rows ? tiled_cols : 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
 }
 
 // The three products on oneDNN, operands of type In (bfloat16 or float), float32 results.
@@ -70,10 +45,10 @@ void onednn_input_grad(const In* dy, int64_t pixels, int64_t filters, const In* 
 template <typename In>
 void onednn_filter_grad(const In* col, int64_t rows, int64_t k, const In* dy, int64_t filters, float* dw) {
   In* dy_t = thread_scratch<In, ScratchSlot::kOperand>(filters * rows);
-  transpose(dy, rows, filters, dy_t);
+  transpose_tiles(dy, rows, filters, filters, dy_t, rows);
   float* dw_t = thread_scratch<float, ScratchSlot::kResult>(filters * k);
   onednn_gemm(rows_of(dy_t, filters, rows), rows_of(col, rows, k), dw_t, k);
-  transpose(dw_t, filters, k, dw);
+  transpose_tiles(dw_t, filters, k, k, dw, filters);
 }
 
 }  // namespace

@@ -87,12 +87,14 @@ TEST(MatMulOp, LargeProductMatchesNaiveAndIsThreadCountIndependent) {
 // float32 products run on oneDNN at every size where it runs (ops/matmul_op.cc): still the
 // same bits for any thread count and compiled or not, in every transpose combination, within
 // float32 accumulation of the exact product. The shapes take each panel policy: one call (a
-// tiny product), two 50-row halves (a batch of 100), and 128-row panels with a ragged edge.
+// tiny product), two 50-row halves (a batch of 100), 128-row panels with a ragged edge, and
+// as many from one packed op(B) (at least 1024 rows), also with a ragged edge. A transposed
+// A is copied through 16 x 16 register tiles: k = 37 and 300 rows leave ragged tiles too.
 TEST(MatMulOp, Float32ProductsOnOneDnnAtEverySize) {
   struct Case {
     int64_t m, k, n;
   };
-  for (const Case& s : {Case{7, 5, 3}, Case{100, 784, 500}, Case{1024, 256, 1030}})
+  for (const Case& s : {Case{7, 5, 3}, Case{100, 784, 500}, Case{300, 37, 130}, Case{1100, 256, 1030}})
     for (bool ta : {false, true})
       for (bool tb : {false, true}) {
         SCOPED_TRACE(std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n) + ", " +
