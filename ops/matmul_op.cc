@@ -2,15 +2,13 @@
 // runs them) or Eigen's (double, and float32 without oneDNN).
 // Transposes are views (oneDNN reads a transposed A from a per-panel copy).
 // Large products are split into fixed column or row panels of C run in parallel; the panels
-// depend only on the shapes, so the bits do not depend on the thread count. On oneDNN, a
-// product of many row panels packs op(B) once for all of them.
+// depend only on the shapes, so the bits do not depend on the thread count.
 //
 // Mixed precision: A and B may both be bfloat16; C is then float32 (the products of bfloat16
 // values are exact in float32 and summed in float32), on oneDNN's AMX kernels.
 #include <Eigen/Core>
 #include <atomic>
 #include <functional>
-#include <optional>
 
 #include "ops/bfloat16_copies.h"
 #include "ops/kernel_util.h"
@@ -76,44 +74,27 @@ void eigen_block(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t r0,
   else out.noalias() = lhs_rows(A.transpose()) * rhs_cols(B.transpose());
 }
 
-// Columns [c0, c0 + cols) of op(B), as oneDNN reads them.
-template <typename In>
-kernels::MatrixView<In> op_b_columns(const Tensor& b, bool tb, int64_t c0, int64_t cols) {
-  const In* pb = b.data<In>();
-  const int64_t k = tb ? b.dim(1) : b.dim(0);
-  return tb ? kernels::MatrixView<In>{pb + c0 * b.dim(1), k, cols, 1, b.dim(1)}
-            : kernels::MatrixView<In>{pb + c0, k, cols, b.dim(1), 1};
-}
-
 // The same block on oneDNN (one thread: ops/onednn_gemm.h), from bfloat16 or float32 A and
-// B: op(B)'s columns c0.. as a strided view, or all of op(B) from `packed` when given.
-// Rows r0.. of A^T are copied to per-thread scratch first: oneDNN's brgemm kernels need the
-// rows of A contiguous (strided ones fall back to gemm:jit, about half as fast), and the
-// copy is rows x k of a GEMM that is rows x k x n.
+// B. op(B)'s columns c0.. are a strided view. Rows r0.. of A^T are copied to per-thread
+// scratch first, through register tiles: oneDNN's brgemm kernels need the rows of A
+// contiguous (strided ones fall back to gemm:jit, about half as fast), and the copy is
+// rows x k of a GEMM that is rows x k x n.
 template <typename In>
 void onednn_block(const Tensor& a, const Tensor& b, bool ta, bool tb, int64_t r0, int64_t rows, int64_t c0,
-                  int64_t cols, float* out, int64_t ld, const kernels::OneDnnPackedB<In>* packed) {
+                  int64_t cols, float* out, int64_t ld) {
   using View = kernels::MatrixView<In>;
   const int64_t k = ta ? a.dim(0) : a.dim(1);
   const In* pa = a.data<In>();
+  const In* pb = b.data<In>();
   if (ta) {
     In* rows_of_at = kernels::thread_scratch<In, kernels::ScratchSlot::kOperand>(rows * k);
     kernels::transpose_tiles(pa + r0, k, rows, a.dim(1), rows_of_at, k);  // A's columns r0.. as rows
     pa = rows_of_at;
   }
   const View va = ta ? View{pa, rows, k, k, 1} : View{pa + r0 * a.dim(1), rows, k, a.dim(1), 1};
-  if (packed) {
-    HORN_ASSERT(c0 == 0 && cols == b.dim(tb ? 0 : 1), "a packed B serves row panels only");
-    return packed->gemm(va, out, ld);
-  }
-  kernels::onednn_gemm(va, op_b_columns<In>(b, tb, c0, cols), out, ld);
+  const View vb = tb ? View{pb + c0 * b.dim(1), k, cols, 1, b.dim(1)} : View{pb + c0, k, cols, b.dim(1), 1};
+  kernels::onednn_gemm(va, vb, out, ld);
 }
-
-// Products on oneDNN of at least this many rows (eight 128-row panels) multiply every panel
-// by one packed copy of op(B) (kernels::OneDnnPackedB): below it, the reorder costs about
-// what the panels gain. A choice made from the shapes alone: the bits still do not depend on
-// the thread count.
-constexpr int64_t kPackedBRows = 8 * kPanel;
 
 // bfloat16 operands as float32, exactly: where oneDNN has no bfloat16 GEMM (a CPU without
 // AVX-512), the float32 GEMM of the widened inputs gives the same product up to the order
@@ -135,23 +116,14 @@ void matmul(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb, int64_t m,
                               : std::is_same_v<T, float> && kernels::onednn_f32_gemm_available();
   const Tensor a = bf16 && !on_onednn ? as_float32_operand(a_in) : a_in;
   const Tensor b = bf16 && !on_onednn ? as_float32_operand(b_in) : b_in;
-  // Packed before the panels run, on this thread: every panel reads it.
-  std::optional<kernels::OneDnnPackedB<bfloat16>> packed_bf16;
-  std::optional<kernels::OneDnnPackedB<float>> packed_f32;
-  if (on_onednn && m >= kPackedBRows && k > 0) {
-    if (bf16) packed_bf16.emplace(op_b_columns<bfloat16>(b, tb, 0, n), kPanel);
-    else if constexpr (std::is_same_v<T, float>) packed_f32.emplace(op_b_columns<float>(b, tb, 0, n), kPanel);
-  }
   for_each_panel(m, n, k, on_onednn, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
     T* panel = c ? c + r0 * n + c0 : kernels::thread_scratch<T, kernels::ScratchSlot::kPanel>(rows * cols);
     const int64_t ld = c ? n : cols;
     if (k == 0) {
       for (int64_t r = 0; r < rows; ++r) std::fill_n(panel + r * ld, cols, T(0));
     } else if constexpr (std::is_same_v<T, float>) {
-      if (on_onednn && bf16)
-        onednn_block<bfloat16>(a, b, ta, tb, r0, rows, c0, cols, panel, ld, packed_bf16 ? &*packed_bf16 : nullptr);
-      else if (on_onednn)
-        onednn_block<float>(a, b, ta, tb, r0, rows, c0, cols, panel, ld, packed_f32 ? &*packed_f32 : nullptr);
+      if (on_onednn && bf16) onednn_block<bfloat16>(a, b, ta, tb, r0, rows, c0, cols, panel, ld);
+      else if (on_onednn) onednn_block<float>(a, b, ta, tb, r0, rows, c0, cols, panel, ld);
       else eigen_block<T>(a, b, ta, tb, r0, rows, c0, cols, panel, ld);
     } else {
       eigen_block<T>(a, b, ta, tb, r0, rows, c0, cols, panel, ld);

@@ -11,7 +11,6 @@
 // its shape, never on the thread count.
 #pragma once
 #include <cstdint>
-#include <memory>
 
 #include "core/dtype.h"
 
@@ -40,27 +39,5 @@ inline void onednn_gemm(const BFloat16View& a, const BFloat16View& b, float* c, 
 inline void onednn_gemm(const Float32View& a, const Float32View& b, float* c, int64_t ldc) {
   onednn_f32_gemm(a, b, c, ldc);
 }
-
-// B of a product that is cut into many row panels, reordered once into the blocked layout
-// that oneDNN's kernel reads for `panel_rows`-row products: each panel then reads it as it
-// is, where with a plain B the kernel gathers B's blocks anew per panel. At 1024^3 in
-// 128-row panels that is ~5% faster on one thread, the reorder included (bench/README.md,
-// issue 13, eighth part). T: float or bfloat16. gemm() may run on several threads at once.
-template <typename T>
-class OneDnnPackedB {
- public:
-  explicit OneDnnPackedB(const MatrixView<T>& b, int64_t panel_rows);
-  ~OneDnnPackedB();
-  OneDnnPackedB(const OneDnnPackedB&) = delete;
-  OneDnnPackedB& operator=(const OneDnnPackedB&) = delete;
-
-  // C[a.rows, b.cols] (row stride ldc) = A B, as onednn_gemm(a, b, c, ldc) but from the
-  // packed B; a.cols == b.rows.
-  void gemm(const MatrixView<T>& a, float* c, int64_t ldc) const;
-
- private:
-  struct Packed;
-  std::unique_ptr<Packed> packed_;
-};
 
 }  // namespace horn::kernels

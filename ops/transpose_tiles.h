@@ -1,5 +1,6 @@
-// A matrix transpose through registers, for the GEMM operands that oneDNN needs with
-// contiguous rows (a transposed A in MatMul, dY^T and dW^T in the convolution filter gradient).
+// A matrix transpose through registers: for the GEMM operands that oneDNN needs with
+// contiguous rows (a transposed A in MatMul, dY^T in the convolution filter gradient), and the
+// filter gradient's dW^T result turned back into dW.
 #pragma once
 #include <Eigen/Core>
 #include <cstdint>

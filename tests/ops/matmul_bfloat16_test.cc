@@ -39,30 +39,28 @@ Tensor reference(const Tensor& a, const Tensor& b, bool ta, bool tb) {
 using testing::relative_error;
 
 TEST(MatMulBFloat16, GivesFloat32WithinFloat32AccumulationOfTheRoundedInputs) {
-  // Parallel panels with ragged edges; 1100 rows: the panels share one packed op(B).
-  for (const int64_t m : {300, 1100})
-    for (bool ta : {false, true})
-      for (bool tb : {false, true}) {
-        const int64_t k = 257, n = 130;
-        SCOPED_TRACE(std::to_string(m) + " rows, " + (ta ? "A^T" : "A") + " x " + (tb ? "B^T" : "B"));
-        const Shape sa = ta ? Shape{k, m} : Shape{m, k}, sb = tb ? Shape{n, k} : Shape{k, n};
-        Product p(sa, sb, ta, tb);
-        EXPECT_EQ(p.c.dtype(), f32);
-        EXPECT_EQ(p.c.shape(), (Shape{m, n}));
-        const Tensor a = Tensor::uniform(f32, sa, -1, 1, 1), b = Tensor::uniform(f32, sb, -1, 1, 2);
-        const Session::Feeds feeds{{p.a, a}, {p.b, b}};
-        Session one(p.g, {.num_threads = 1}), two(p.g, {.num_threads = 2}), plain(p.g, {.optimize = false});
-        const Tensor c = one.run(feeds, p.c);
-        EXPECT_TRUE(c.bitwise_equal(two.run(feeds, p.c))) << "thread count changed the bits";
-        EXPECT_TRUE(c.bitwise_equal(plain.run(feeds, p.c))) << "compiled differs from the reference interpreter";
-        // Products of bfloat16 values are exact in float32; only the float32 sums round.
-        EXPECT_LT(relative_error(c, reference(a, b, ta, tb)), 1e-5);
-        // Against the unrounded float32 inputs: bfloat16's 8-bit mantissa (Keras tolerance).
-        Graph g;
-        Output fa = ops::Placeholder(g, f32, sa), fb = ops::Placeholder(g, f32, sb);
-        const Tensor exact = testing::eval(ops::MatMul(fa, fb, ta, tb), {{fa, a}, {fb, b}});
-        EXPECT_LT(relative_error(c, exact), 1e-2);
-      }
+  const int64_t m = 300, k = 257, n = 130;  // big enough for parallel panels, ragged edges
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      SCOPED_TRACE(std::string(ta ? "A^T" : "A") + " x " + (tb ? "B^T" : "B"));
+      const Shape sa = ta ? Shape{k, m} : Shape{m, k}, sb = tb ? Shape{n, k} : Shape{k, n};
+      Product p(sa, sb, ta, tb);
+      EXPECT_EQ(p.c.dtype(), f32);
+      EXPECT_EQ(p.c.shape(), (Shape{m, n}));
+      const Tensor a = Tensor::uniform(f32, sa, -1, 1, 1), b = Tensor::uniform(f32, sb, -1, 1, 2);
+      const Session::Feeds feeds{{p.a, a}, {p.b, b}};
+      Session one(p.g, {.num_threads = 1}), two(p.g, {.num_threads = 2}), plain(p.g, {.optimize = false});
+      const Tensor c = one.run(feeds, p.c);
+      EXPECT_TRUE(c.bitwise_equal(two.run(feeds, p.c))) << "thread count changed the bits";
+      EXPECT_TRUE(c.bitwise_equal(plain.run(feeds, p.c))) << "compiled differs from the reference interpreter";
+      // Products of bfloat16 values are exact in float32; only the float32 sums round.
+      EXPECT_LT(relative_error(c, reference(a, b, ta, tb)), 1e-5);
+      // Against the unrounded float32 inputs: bfloat16's 8-bit mantissa (Keras tolerance).
+      Graph g;
+      Output fa = ops::Placeholder(g, f32, sa), fb = ops::Placeholder(g, f32, sb);
+      const Tensor exact = testing::eval(ops::MatMul(fa, fb, ta, tb), {{fa, a}, {fb, b}});
+      EXPECT_LT(relative_error(c, exact), 1e-2);
+    }
 }
 
 TEST(MatMulBFloat16, FusedEpilogueMatchesTheUnfusedGraph) {
