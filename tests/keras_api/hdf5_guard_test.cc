@@ -117,7 +117,15 @@ TEST(Hdf5Guard, WithoutTheCheckSoundFilesLoadAsBefore) {
 
 // The check forks a process that has oneTBB workers and other threads, some of them inside
 // malloc or Horn at that moment: sound .h5 and .keras files must still load, every time.
+// Not under AddressSanitizer: g++ 12's libasan does not intercept fork() (`nm -D libasan.so.8`
+// lists vfork only), so it does not hold its allocator's spin locks across the fork as
+// glibc's malloc does, and a child forked while another thread held one spins on it until the
+// limit. CI saw that once (a sound cnn.h5 "did not finish reading within 10.0 s"). The plain
+// build runs this test.
 TEST(Hdf5Guard, SoundFilesLoadWhileOtherThreadsWork) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "g++ 12's AddressSanitizer is not fork-safe in threaded processes";
+#endif
   const std::string h5 = runfile("tests/keras_api/testdata/h5/cnn.h5");
   const std::string keras = runfile("tests/keras_api/testdata/keras/cnn.keras");
   auto [x, y] = read_io_json(runfile("tests/keras_api/testdata/tfjs/cnn/io.json"));

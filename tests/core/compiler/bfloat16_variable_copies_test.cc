@@ -39,7 +39,9 @@ TEST(BFloat16VariableCopies, CastOfAVariableReadsTheCopyThatItsFusedUpdateKeeps)
                                               compiler::default_pipeline());
   EXPECT_EQ(testing::count_ops(c.graph, "VariableAsBFloat16"), 1);
   for (const Node* n : c.graph.live_nodes()) {
-    if (n->op_name() == "Cast") EXPECT_NE(n->inputs[0].node->name, "w") << "the weight's Cast is left";
+    if (n->op_name() == "Cast") {
+      EXPECT_NE(n->inputs[0].node->name, "w") << "the weight's Cast is left";
+    }
   }
   const Node* update = writer_of(c.graph, m.w.node);
   ASSERT_NE(update, nullptr);

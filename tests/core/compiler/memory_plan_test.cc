@@ -89,10 +89,12 @@ void expect_plan_is_safe(const compiler::CompiledGraph& c, const MemoryPlan& pla
       EXPECT_TRUE(a.dies < b.born || in_place)
           << a.out.name() << " (steps " << a.born << "-" << a.dies << ") and " << b.out.name() << " (from step "
           << b.born << ") share bytes while both are live";
-      for (const Node* t : touched[{a.out.node->id, a.out.index}])
-        if (t != writer)
+      for (const Node* t : touched[{a.out.node->id, a.out.index}]) {
+        if (t != writer) {
           EXPECT_TRUE(waits_for(writer, t))
               << writer->name << " writes over " << a.out.name() << " but need not wait for " << t->name;
+        }
+      }
     }
 }
 
